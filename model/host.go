@@ -1,0 +1,58 @@
+package model
+
+// HostStatus is everything known about one host, as `GET /hosts/{h}/status` returns it.
+type HostStatus struct {
+	Status      HostStatusWord       `json:"status"`
+	Jobs        map[JobID]Deployment `json:"jobs"`
+	Statuses    map[JobID]TaskStatus `json:"statuses"`
+	HostInfo    *HostInfo            `json:"hostInfo,omitempty"`
+	AgentInfo   *AgentInfo           `json:"agentInfo,omitempty"`
+	Environment map[string]string    `json:"environment,omitempty"`
+	Labels      map[string]string    `json:"labels,omitempty"`
+	// DownSince is when the controller saw the host go DOWN (ms since the epoch); 0 if unknown.
+	DownSince int64 `json:"downSince,omitempty"`
+}
+
+// HostInfo describes the machine an agent runs on.
+type HostInfo struct {
+	Hostname         string         `json:"hostname"`
+	Uname            string         `json:"uname,omitempty"`
+	Architecture     string         `json:"architecture,omitempty"`
+	OSName           string         `json:"osName,omitempty"`
+	OSVersion        string         `json:"osVersion,omitempty"`
+	CPUs             int            `json:"cpus"`
+	LoadAvg          float64        `json:"loadAvg"`
+	MemoryTotalBytes int64          `json:"memoryTotalBytes"`
+	MemoryFreeBytes  int64          `json:"memoryFreeBytes"`
+	SwapTotalBytes   int64          `json:"swapTotalBytes"`
+	SwapFreeBytes    int64          `json:"swapFreeBytes"`
+	DockerVersion    *DockerVersion `json:"dockerVersion,omitempty"`
+	DockerHost       string         `json:"dockerHost,omitempty"`
+}
+
+// DockerVersion is what the host's Docker engine says of itself.
+type DockerVersion struct {
+	Version       string `json:"version"`
+	APIVersion    string `json:"apiVersion"`
+	Arch          string `json:"arch,omitempty"`
+	GitCommit     string `json:"gitCommit,omitempty"`
+	GoVersion     string `json:"goVersion,omitempty"`
+	KernelVersion string `json:"kernelVersion,omitempty"`
+	OS            string `json:"os,omitempty"`
+}
+
+// AgentInfo describes the agent process.
+type AgentInfo struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	StartTime int64  `json:"startTime"` // ms since the epoch
+	Uptime    int64  `json:"uptime"`    // ms
+}
+
+// MasterInfo is one live master, as registered under its lease.
+type MasterInfo struct {
+	Name      string `json:"name"`
+	Endpoint  string `json:"endpoint,omitempty"`
+	Version   string `json:"version"`
+	StartTime int64  `json:"startTime"`
+}
