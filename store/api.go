@@ -1,0 +1,39 @@
+package store
+
+// This file fixes the exported surface of the store that the master, the agent and the
+// controller are written against. Bodies live in the files named after what they hold.
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Sentinel errors, wrapped with context by every method (test with errors.Is).
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrExists      = errors.New("already exists")
+	ErrConflict    = errors.New("conflict")
+	ErrNotLeader   = errors.New("not leader")
+	ErrUnavailable = errors.New("etcd unavailable")
+
+	ErrJobNotFound     = errors.New("job not found")
+	ErrHostNotFound    = errors.New("host not found")
+	ErrAlreadyDeployed = errors.New("job already deployed")
+	ErrNotDeployed     = errors.New("job not deployed")
+	ErrPortConflict    = errors.New("port conflict")
+	ErrStillInUse      = errors.New("job still in use")
+	ErrForbidden       = errors.New("token mismatch")
+	ErrInvalidName     = errors.New("invalid name")
+)
+
+// Config configures a Store.
+type Config struct {
+	Prefix         string                // key root, default "/helios"
+	RequestTimeout time.Duration         // deadline of every etcd call, default 5s
+	HistoryLimit   int                   // events kept per job and host, default 30
+	Logger         *zap.Logger           // nil: no logs
+	Registerer     prometheus.Registerer // nil: no metrics
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/helios-go/helios/model"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// deployRead is what a deployment change must know first, read at one revision.
+type deployRead struct {
+	job    *model.Job
+	jobRev int64
+	dep    *model.Deployment
+	depRev int64
+	ports  map[string]portHolder // reservations on the host by key
+}
+
+type portHolder struct {
+	job model.JobID
+	rev int64
+}
+
+// readDeploy reads the job, the host's id, the deployment and the host's port reservations
+// and refuses, in the original's order: unknown job, wrong token, unknown host.
+func (s *Store) readDeploy(ctx context.Context, op, host string, id model.JobID, token string) (*deployRead, error) {
+	if err := ValidName("host", host); err != nil {
+		return nil, err
+	}
+	if err := ValidName("job id", string(id)); err != nil {
+		return nil, err
+	}
+	resps, _, err := s.read(ctx, op,
+		clientv3.OpGet(s.keys.Job(id)),
+		clientv3.OpGet(s.keys.HostID(host), clientv3.WithKeysOnly()),
+		clientv3.OpGet(s.keys.Deployment(host, id)),
+		clientv3.OpGet(s.keys.Ports(host), clientv3.WithPrefix()))
+	if err != nil {
+		return nil, err
+	}
+	r := &deployRead{ports: map[string]portHolder{}}
+	if r.job, r.jobRev, err = s.jobFrom(resps[0], id); err != nil {
+		return nil, err
+	}
+	if r.job.Token != token {
+		return nil, fmt.Errorf("job %s: %w", id, ErrForbidden)
+	}
+	if len(resps[1].Kvs) == 0 {
+		return nil, fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+	}
+	if kvs := resps[2].Kvs; len(kvs) > 0 {
+		var d model.Deployment
+		if err := decode(string(kvs[0].Key), kvs[0].Value, &d); err != nil {
+			return nil, err
+		}
+		r.dep, r.depRev = &d, kvs[0].ModRevision
+	}
+	for _, kv := range resps[3].Kvs {
+		r.ports[string(kv.Key)] = portHolder{job: model.JobID(kv.Value), rev: kv.ModRevision}
+	}
+	return r, nil
+}
+
+// Deploy puts a job on a host. One transaction, guarded by compares on everything checked:
+// the job as read (its ModRevision), the host registered (its id key exists), no deployment
+// yet, and every static port key as read (absent, or held by this job). It writes the
+// deployment, the reverse index entry and the port reservations. When a compare fails it
+// reads again to tell which error applies; a refused deploy writes nothing.
+func (s *Store) Deploy(ctx context.Context, host string, dep model.Deployment, token string) error {
+	id := dep.JobID
+	if dep.Goal == "" {
+		dep.Goal = model.GoalStart
+	}
+	if g, ok := model.ParseGoal(string(dep.Goal)); ok {
+		dep.Goal = g
+	} else {
+		return fmt.Errorf("goal %q: %w", dep.Goal, ErrInvalidGoal)
+	}
+	val, err := encode(dep)
+	if err != nil {
+		return err
+	}
+	depKey, idKey := s.keys.Deployment(host, id), s.keys.HostID(host)
+	for range casAttempts {
+		r, err := s.readDeploy(ctx, "deploy", host, id, token)
+		if err != nil {
+			return err
+		}
+		if r.dep != nil {
+			return fmt.Errorf("job %s on host %s: %w", id, host, ErrAlreadyDeployed)
+		}
+		cmps := []clientv3.Cmp{
+			clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
+			clientv3.Compare(clientv3.CreateRevision(idKey), ">", 0),
+			clientv3.Compare(clientv3.CreateRevision(depKey), "=", 0),
+		}
+		ops := []clientv3.Op{
+			clientv3.OpPut(depKey, val),
+			clientv3.OpPut(s.keys.JobHost(id, host), ""),
+		}
+		portKeys, err := s.staticPortKeys(host, r.job)
+		if err != nil {
+			return err
+		}
+		for _, pk := range portKeys {
+			holder, taken := r.ports[pk.key]
+			if taken && holder.job != id {
+				return fmt.Errorf("port %d/%s on host %s is used by job %s: %w", pk.port, pk.proto, host, holder.job, ErrPortConflict)
+			}
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(pk.key), "=", holder.rev))
+			ops = append(ops, clientv3.OpPut(pk.key, string(id)))
+		}
+		if len(ops) > maxTxnOps || len(cmps) > maxTxnOps {
+			return fmt.Errorf("job %s reserves %d static ports, more than one etcd transaction holds", id, len(portKeys))
+		}
+		resp, err := s.txn(ctx, "deploy", cmps, ops)
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			return nil
+		}
+	}
+	return fmt.Errorf("deploy %s on %s: still contended after %d attempts: %w", id, host, casAttempts, ErrConflict)
+}
+
+type portKey struct {
+	key, proto string
+	port       int
+}
+
+// staticPortKeys lists the reservation keys of the job's static ports, sorted. The same
+// port asked twice by one job cannot be bound twice: a conflict with itself.
+func (s *Store) staticPortKeys(host string, job *model.Job) ([]portKey, error) {
+	seen := map[string]string{}
+	var out []portKey
+	for name, pm := range job.Ports {
+		if !pm.IsStatic() {
+			continue
+		}
+		k := s.keys.Port(host, pm.Proto(), *pm.ExternalPort)
+		if other, dup := seen[k]; dup {
+			return nil, fmt.Errorf("job %s asks for port %d/%s twice (%s and %s): %w",
+				job.ID, *pm.ExternalPort, pm.Proto(), other, name, ErrPortConflict)
+		}
+		seen[k] = name
+		out = append(out, portKey{key: k, proto: pm.Proto(), port: *pm.ExternalPort})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
+	return out, nil
+}
+
+// Undeploy takes a job off a host: deployment, reverse index entry and the job's port
+// reservations on the host go in one transaction guarded by the deployment and the job as
+// read. The agent then sees the deployment gone, removes the container and deletes the
+// task status.
+func (s *Store) Undeploy(ctx context.Context, host string, id model.JobID, token string) error {
+	depKey := s.keys.Deployment(host, id)
+	for range casAttempts {
+		r, err := s.readDeploy(ctx, "undeploy", host, id, token)
+		if err != nil {
+			return err
+		}
+		if r.dep == nil {
+			return fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
+		}
+		cmps := []clientv3.Cmp{
+			clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
+			clientv3.Compare(clientv3.ModRevision(depKey), "=", r.depRev),
+		}
+		ops := []clientv3.Op{clientv3.OpDelete(depKey), clientv3.OpDelete(s.keys.JobHost(id, host))}
+		for k, holder := range r.ports {
+			if holder.job == id { // at most maxTxnOps-2: Deploy reserved them in one txn
+				cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", holder.rev))
+				ops = append(ops, clientv3.OpDelete(k))
+			}
+		}
+		resp, err := s.txn(ctx, "undeploy", cmps, ops)
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			return nil
+		}
+	}
+	return fmt.Errorf("undeploy %s from %s: still contended after %d attempts: %w", id, host, casAttempts, ErrConflict)
+}
+
+// SetGoal changes what the deployment wants (start, stop, undeploy), guarded like Undeploy.
+func (s *Store) SetGoal(ctx context.Context, host string, id model.JobID, goal model.Goal, token string) error {
+	if g, ok := model.ParseGoal(string(goal)); ok {
+		goal = g
+	} else {
+		return fmt.Errorf("goal %q: %w", goal, ErrInvalidGoal)
+	}
+	depKey := s.keys.Deployment(host, id)
+	for range casAttempts {
+		r, err := s.readDeploy(ctx, "set-goal", host, id, token)
+		if err != nil {
+			return err
+		}
+		if r.dep == nil {
+			return fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
+		}
+		if r.dep.Goal == goal {
+			return nil
+		}
+		d := *r.dep
+		d.Goal = goal
+		val, err := encode(d)
+		if err != nil {
+			return err
+		}
+		resp, err := s.txn(ctx, "set-goal", []clientv3.Cmp{
+			clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
+			clientv3.Compare(clientv3.ModRevision(depKey), "=", r.depRev),
+		}, []clientv3.Op{clientv3.OpPut(depKey, val)})
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			return nil
+		}
+	}
+	return fmt.Errorf("set goal of %s on %s: still contended after %d attempts: %w", id, host, casAttempts, ErrConflict)
+}
+
+// GetDeployment reads one deployment; ErrNotDeployed if there is none.
+func (s *Store) GetDeployment(ctx context.Context, host string, id model.JobID) (*model.Deployment, error) {
+	if err := ValidName("host", host); err != nil {
+		return nil, err
+	}
+	if err := ValidName("job id", string(id)); err != nil {
+		return nil, err
+	}
+	resp, err := s.get(ctx, "get-deployment", s.keys.Deployment(host, id))
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
+	}
+	var d model.Deployment
+	if err := decode(string(resp.Kvs[0].Key), resp.Kvs[0].Value, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// JobStatus is a job with its deployments (found through the reverse index) and the task
+// statuses its hosts report.
+func (s *Store) JobStatus(ctx context.Context, id model.JobID) (*model.JobStatus, error) {
+	if err := ValidName("job id", string(id)); err != nil {
+		return nil, err
+	}
+	resps, _, err := s.read(ctx, "job-status",
+		clientv3.OpGet(s.keys.Job(id)),
+		clientv3.OpGet(s.keys.JobHosts(id), clientv3.WithPrefix(), clientv3.WithKeysOnly()))
+	if err != nil {
+		return nil, err
+	}
+	job, _, err := s.jobFrom(resps[0], id)
+	if err != nil {
+		return nil, err
+	}
+	st := &model.JobStatus{Job: job, Deployments: map[string]model.Deployment{}, TaskStatuses: map[string]model.TaskStatus{}}
+	var keys []string
+	for _, kv := range resps[1].Kvs {
+		h := Base(string(kv.Key))
+		keys = append(keys, s.keys.Deployment(h, id), s.keys.TaskStatus(h, id))
+	}
+	vals, err := s.getMany(ctx, "job-status", keys)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range resps[1].Kvs {
+		h := Base(string(kv.Key))
+		if b, ok := vals[s.keys.Deployment(h, id)]; ok {
+			var d model.Deployment
+			if err := decode(s.keys.Deployment(h, id), b, &d); err != nil {
+				s.skipBad(err)
+			} else {
+				st.Deployments[h] = d
+			}
+		}
+		if b, ok := vals[s.keys.TaskStatus(h, id)]; ok {
+			var ts model.TaskStatus
+			if err := decode(s.keys.TaskStatus(h, id), b, &ts); err != nil {
+				s.skipBad(err)
+			} else {
+				st.TaskStatuses[h] = ts
+			}
+		}
+	}
+	return st, nil
+}
+
+// HostDeployments is what an agent needs to reconcile: the host's deployments, their jobs
+// and the revision the deployments were read at (to watch from revision+1).
+func (s *Store) HostDeployments(ctx context.Context, host string) (map[model.JobID]model.Deployment, map[model.JobID]model.Job, int64, error) {
+	if err := ValidName("host", host); err != nil {
+		return nil, nil, 0, err
+	}
+	resp, err := s.get(ctx, "host-deployments", s.keys.Deployments(host), clientv3.WithPrefix())
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	deps := make(map[model.JobID]model.Deployment, len(resp.Kvs))
+	var keys []string
+	for _, kv := range resp.Kvs {
+		var d model.Deployment
+		if err := decode(string(kv.Key), kv.Value, &d); err != nil {
+			s.skipBad(err)
+			continue
+		}
+		id := model.JobID(Base(string(kv.Key)))
+		deps[id] = d
+		keys = append(keys, s.keys.Job(id))
+	}
+	// Jobs are never rewritten, so reading them after the deployments is consistent.
+	vals, err := s.getMany(ctx, "host-deployments", keys)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	jobs := make(map[model.JobID]model.Job, len(vals))
+	for k, b := range vals {
+		var j model.Job
+		if err := decode(k, b, &j); err != nil {
+			s.skipBad(err)
+			continue
+		}
+		jobs[model.JobID(Base(k))] = j
+	}
+	return deps, jobs, resp.Header.Revision, nil
+}

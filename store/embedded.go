@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/server/v3/embed"
+	"go.uber.org/zap"
+)
+
+// Defaults of EmbedConfig.
+const (
+	DefaultClientURL = "http://127.0.0.1:2379"
+	DefaultPeerURL   = "http://127.0.0.1:2380"
+	defaultEmbedName = "helios"
+	embedReadyWait   = 60 * time.Second
+)
+
+// EmbedConfig configures an etcd member run inside the process (helios-solo, small
+// setups, tests).
+type EmbedConfig struct {
+	Name, DataDir      string // member name ("" = "helios"); data directory, required
+	ClientURL, PeerURL string // e.g. http://127.0.0.1:2379 ; "" = that default
+	UnsafeNoFsync      bool   // tests only: a crash loses data
+	Logger             *zap.Logger
+}
+
+// Embedded is a running in-process etcd member.
+type Embedded struct {
+	etcd      *embed.Etcd
+	endpoints []string
+	closeOnce sync.Once
+}
+
+// StartEmbedded starts a single-member etcd and waits until it serves (at most 60 s).
+// Its data lives in cfg.DataDir and survives a restart on the same directory. History
+// older than one hour is compacted away periodically, so the database does not grow
+// without bound; watchers that fall that far behind list again.
+func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("start embedded etcd: no data directory")
+	}
+	if cfg.Name == "" {
+		cfg.Name = defaultEmbedName
+	}
+	if cfg.ClientURL == "" {
+		cfg.ClientURL = DefaultClientURL
+	}
+	if cfg.PeerURL == "" {
+		cfg.PeerURL = DefaultPeerURL
+	}
+	curl, err := url.Parse(cfg.ClientURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcd client url %q: %w", cfg.ClientURL, err)
+	}
+	purl, err := url.Parse(cfg.PeerURL)
+	if err != nil {
+		return nil, fmt.Errorf("etcd peer url %q: %w", cfg.PeerURL, err)
+	}
+
+	ec := embed.NewConfig()
+	ec.Name = cfg.Name
+	ec.Dir = cfg.DataDir
+	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{*curl}, []url.URL{*curl}
+	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*purl}, []url.URL{*purl}
+	ec.InitialCluster = cfg.Name + "=" + purl.String()
+	ec.AutoCompactionMode = embed.CompactorModePeriodic
+	ec.AutoCompactionRetention = "1h"
+	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
+	if cfg.Logger != nil {
+		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger)
+	} else {
+		ec.LogLevel = "error"
+	}
+
+	e, err := embed.StartEtcd(ec)
+	if err != nil {
+		return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.DataDir, err)
+	}
+	timer := time.NewTimer(embedReadyWait)
+	defer timer.Stop()
+	select {
+	case <-e.Server.ReadyNotify():
+	case err := <-e.Err():
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd failed while starting: %w", err)
+	case <-timer.C:
+		e.Close()
+		return nil, fmt.Errorf("embedded etcd not ready after %s", embedReadyWait)
+	case <-ctx.Done():
+		e.Close()
+		return nil, fmt.Errorf("start embedded etcd: %w", ctx.Err())
+	}
+	return &Embedded{etcd: e, endpoints: []string{curl.String()}}, nil
+}
+
+// Endpoints are the client URLs to connect to.
+func (e *Embedded) Endpoints() []string { return append([]string(nil), e.endpoints...) }
+
+// Err delivers errors of the running member's servers, for a process that must stop with it.
+func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
+
+// Close stops the member and waits until it has; later calls do nothing.
+func (e *Embedded) Close() {
+	e.closeOnce.Do(e.etcd.Close)
+}

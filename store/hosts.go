@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// hostInfoValue is the value of status/hosts/<h>/info.
+type hostInfoValue struct {
+	HostInfo  model.HostInfo  `json:"hostInfo"`
+	AgentInfo model.AgentInfo `json:"agentInfo"`
+}
+
+// upValue is the value of status/hosts/<h>/up: only its existence matters, the content
+// is for people reading etcd.
+type upValue struct {
+	Status model.HostStatusWord `json:"status"`
+	Since  int64                `json:"since"` // ms since the epoch
+}
+
+// RegisterHost records host with its registration id. Registering again with the same id
+// does nothing. A different id replaces the old one only while the host is DOWN (its up key
+// absent): a second agent claiming a live host's name is an ErrConflict. Deployments are
+// kept across a re-registration.
+func (s *Store) RegisterHost(ctx context.Context, host, id string) error {
+	if err := ValidName("host", host); err != nil {
+		return err
+	}
+	if id == "" {
+		return fmt.Errorf("host %s: empty registration id: %w", host, ErrInvalidName)
+	}
+	idKey, upKey := s.keys.HostID(host), s.keys.Up(host)
+	for range casAttempts {
+		resps, _, err := s.read(ctx, "register-host", clientv3.OpGet(idKey), clientv3.OpGet(upKey, clientv3.WithKeysOnly()))
+		if err != nil {
+			return err
+		}
+		cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(idKey), "=", 0)}
+		if kvs := resps[0].Kvs; len(kvs) > 0 {
+			old := string(kvs[0].Value)
+			if old == id {
+				return nil
+			}
+			if len(resps[1].Kvs) > 0 {
+				return fmt.Errorf("host %s is up with id %s, refusing id %s: %w", host, old, id, ErrConflict)
+			}
+			cmps = []clientv3.Cmp{
+				clientv3.Compare(clientv3.ModRevision(idKey), "=", kvs[0].ModRevision),
+				clientv3.Compare(clientv3.CreateRevision(upKey), "=", 0),
+			}
+		}
+		resp, err := s.txn(ctx, "register-host", cmps, []clientv3.Op{clientv3.OpPut(idKey, id)})
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			return nil
+		}
+	}
+	return fmt.Errorf("register host %s: still contended after %d attempts: %w", host, casAttempts, ErrConflict)
+}
+
+// DeregisterHost forgets a host: its configuration (id, deployments, port reservations),
+// its observed state, the reverse-index entries of its deployments and their history on it.
+// The last transaction is guarded by the id key and by no deployment having been written
+// since they were listed, so a racing deploy cannot leave a dangling reverse-index entry.
+// History goes first in chunks of at most maxTxnOps operations; losing it early is harmless.
+func (s *Store) DeregisterHost(ctx context.Context, host string) error {
+	if err := ValidName("host", host); err != nil {
+		return err
+	}
+	idKey, depPrefix := s.keys.HostID(host), s.keys.Deployments(host)
+	for range casAttempts {
+		resps, rev, err := s.read(ctx, "deregister-host",
+			clientv3.OpGet(idKey, clientv3.WithKeysOnly()),
+			clientv3.OpGet(depPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()))
+		if err != nil {
+			return err
+		}
+		if len(resps[0].Kvs) == 0 {
+			return fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+		}
+		idRev := resps[0].Kvs[0].ModRevision
+		idGuard := clientv3.Compare(clientv3.ModRevision(idKey), "=", idRev)
+		var history, index []clientv3.Op
+		for _, kv := range resps[1].Kvs {
+			id := model.JobID(Base(string(kv.Key)))
+			history = append(history, clientv3.OpDelete(s.keys.HostHistory(id, host), clientv3.WithPrefix()))
+			index = append(index, clientv3.OpDelete(s.keys.JobHost(id, host)))
+		}
+		last := []clientv3.Op{
+			clientv3.OpDelete(s.keys.Host(host), clientv3.WithPrefix()),
+			clientv3.OpDelete(s.keys.HostStatus(host), clientv3.WithPrefix()),
+		}
+		// The index entries go with the final transaction when they fit, else before it.
+		if len(index)+len(last) <= maxTxnOps {
+			last = append(last, index...)
+		} else {
+			history = append(history, index...)
+		}
+		for start := 0; start < len(history); start += maxTxnOps {
+			chunk := history[start:min(start+maxTxnOps, len(history))]
+			if _, err := s.txn(ctx, "deregister-host", []clientv3.Cmp{idGuard}, chunk); err != nil {
+				return err
+			}
+		}
+		resp, err := s.txn(ctx, "deregister-host", []clientv3.Cmp{
+			idGuard,
+			clientv3.Compare(clientv3.ModRevision(depPrefix), "<", rev+1).WithPrefix(),
+		}, last)
+		if err != nil {
+			return err
+		}
+		if resp.Succeeded {
+			return nil
+		}
+	}
+	return fmt.Errorf("deregister host %s: still contended after %d attempts: %w", host, casAttempts, ErrConflict)
+}
+
+// ListHosts returns the registered host names, sorted.
+func (s *Store) ListHosts(ctx context.Context) ([]string, error) {
+	prefix := s.keys.Hosts()
+	resp, err := s.get(ctx, "list-hosts", prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, err
+	}
+	hosts := []string{}
+	for _, kv := range resp.Kvs {
+		if h, rest, ok := splitUnder(prefix, string(kv.Key)); ok && rest == "id" {
+			hosts = append(hosts, h)
+		}
+	}
+	sort.Strings(hosts)
+	return hosts, nil
+}
+
+// HostID returns the host's registration id; ErrHostNotFound if it is not registered.
+func (s *Store) HostID(ctx context.Context, host string) (string, error) {
+	if err := ValidName("host", host); err != nil {
+		return "", err
+	}
+	resp, err := s.get(ctx, "host-id", s.keys.HostID(host))
+	if err != nil {
+		return "", err
+	}
+	if len(resp.Kvs) == 0 {
+		return "", fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+	}
+	return string(resp.Kvs[0].Value), nil
+}
+
+// HostStatus is everything known about one registered host; ErrHostNotFound otherwise.
+// Status is UP iff the host's lease-bound up key exists.
+func (s *Store) HostStatus(ctx context.Context, host string) (*model.HostStatus, error) {
+	if err := ValidName("host", host); err != nil {
+		return nil, err
+	}
+	resps, _, err := s.read(ctx, "host-status",
+		clientv3.OpGet(s.keys.Host(host), clientv3.WithPrefix()),
+		clientv3.OpGet(s.keys.HostStatus(host), clientv3.WithPrefix()))
+	if err != nil {
+		return nil, err
+	}
+	st := s.hostStatuses(resps[0].Kvs, resps[1].Kvs, map[string]bool{host: true})
+	hs, ok := st[host]
+	if !ok {
+		return nil, fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+	}
+	return &hs, nil
+}
+
+// HostStatuses returns the status of the given registered hosts (nil: all of them);
+// unknown hosts are left out. Two range reads at one revision, whatever the number of hosts.
+func (s *Store) HostStatuses(ctx context.Context, hosts []string) (map[string]model.HostStatus, error) {
+	var want map[string]bool
+	if hosts != nil {
+		want = make(map[string]bool, len(hosts))
+		for _, h := range hosts {
+			want[h] = true
+		}
+	}
+	resps, _, err := s.read(ctx, "host-statuses",
+		clientv3.OpGet(s.keys.Hosts(), clientv3.WithPrefix()),
+		clientv3.OpGet(s.keys.HostStatuses(), clientv3.WithPrefix()))
+	if err != nil {
+		return nil, err
+	}
+	return s.hostStatuses(resps[0].Kvs, resps[1].Kvs, want), nil
+}
+
+// hostStatuses assembles host statuses from ranges over config/hosts/ and status/hosts/
+// (or below them), keeping registered hosts in want (nil: all).
+func (s *Store) hostStatuses(config, status []*mvccpb.KeyValue, want map[string]bool) map[string]model.HostStatus {
+	out := map[string]model.HostStatus{}
+	cfgPrefix, stPrefix := s.keys.Hosts(), s.keys.HostStatuses()
+	keep := func(h string) bool { return want == nil || want[h] }
+	for _, kv := range config {
+		h, rest, ok := splitUnder(cfgPrefix, string(kv.Key))
+		if ok && rest == "id" && keep(h) {
+			out[h] = model.HostStatus{
+				Status:   model.HostDown,
+				Jobs:     map[model.JobID]model.Deployment{},
+				Statuses: map[model.JobID]model.TaskStatus{},
+			}
+		}
+	}
+	for _, kv := range config {
+		h, rest, _ := splitUnder(cfgPrefix, string(kv.Key))
+		hs, ok := out[h]
+		if !ok || !strings.HasPrefix(rest, "jobs/") {
+			continue
+		}
+		var d model.Deployment
+		if err := decode(string(kv.Key), kv.Value, &d); err != nil {
+			s.skipBad(err)
+			continue
+		}
+		hs.Jobs[model.JobID(strings.TrimPrefix(rest, "jobs/"))] = d
+	}
+	for _, kv := range status {
+		h, rest, _ := splitUnder(stPrefix, string(kv.Key))
+		hs, ok := out[h]
+		if !ok {
+			continue
+		}
+		var err error
+		switch {
+		case rest == "up":
+			hs.Status = model.HostUp
+		case rest == "info":
+			var v hostInfoValue
+			if err = decode(string(kv.Key), kv.Value, &v); err == nil {
+				hs.HostInfo, hs.AgentInfo = &v.HostInfo, &v.AgentInfo
+			}
+		case rest == "labels":
+			err = decode(string(kv.Key), kv.Value, &hs.Labels)
+		case rest == "environment":
+			err = decode(string(kv.Key), kv.Value, &hs.Environment)
+		case strings.HasPrefix(rest, "jobs/"):
+			var ts model.TaskStatus
+			if err = decode(string(kv.Key), kv.Value, &ts); err == nil {
+				hs.Statuses[model.JobID(strings.TrimPrefix(rest, "jobs/"))] = ts
+			}
+		}
+		if err != nil {
+			s.skipBad(err)
+		}
+		out[h] = hs
+	}
+	return out
+}
+
+// PutHostInfo records what the agent found out about its machine and itself.
+func (s *Store) PutHostInfo(ctx context.Context, host string, info model.HostInfo, agent model.AgentInfo) error {
+	return s.putJSON(ctx, "put-host-info", host, s.keys.Info(host), hostInfoValue{HostInfo: info, AgentInfo: agent})
+}
+
+// PutHostLabels records the host's labels.
+func (s *Store) PutHostLabels(ctx context.Context, host string, labels map[string]string) error {
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return s.putJSON(ctx, "put-host-labels", host, s.keys.Labels(host), labels)
+}
+
+// PutHostEnvironment records the environment the host's agent passes to its containers.
+func (s *Store) PutHostEnvironment(ctx context.Context, host string, env map[string]string) error {
+	if env == nil {
+		env = map[string]string{}
+	}
+	return s.putJSON(ctx, "put-host-environment", host, s.keys.Environment(host), env)
+}
+
+// PutUp marks the host UP for as long as lease lives: etcd deletes the key with the lease.
+func (s *Store) PutUp(ctx context.Context, host string, lease clientv3.LeaseID) error {
+	return s.putJSON(ctx, "put-up", host, s.keys.Up(host),
+		upValue{Status: model.HostUp, Since: time.Now().UnixMilli()}, clientv3.WithLease(lease))
+}
+
+func (s *Store) putJSON(ctx context.Context, op, host, key string, v any, opts ...clientv3.OpOption) error {
+	if err := ValidName("host", host); err != nil {
+		return err
+	}
+	val, err := encode(v)
+	if err != nil {
+		return err
+	}
+	return s.put(ctx, op, key, val, opts...)
+}
