@@ -1,0 +1,54 @@
+// Command helios-master serves Helios's REST API on top of etcd.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/helios-go/helios/cmd/internal/daemon"
+	"github.com/helios-go/helios/model"
+	ucli "github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := &ucli.App{
+		Name:    "helios-master",
+		Usage:   "serve the Helios REST API, with all state in etcd",
+		Version: model.Version,
+		Flags:   append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.EtcdFlags("helios-master-data")...),
+		Action:  func(c *ucli.Context) error { return run(ctx, c) },
+	}
+	if err := app.RunContext(ctx, os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "helios-master:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c *ucli.Context) error {
+	log, err := daemon.NewLogger(c.String("log-level"), c.Bool("log-console"))
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
+	reg := daemon.NewRegistry()
+	endpoints, stopEtcd, err := daemon.EtcdEndpoints(ctx, c, c.App.Writer, log)
+	if err != nil {
+		return err
+	}
+	defer stopEtcd()
+	st, closeStore, err := daemon.ConnectStore(ctx, c, endpoints, log, reg)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	m, err := daemon.StartMaster(c, st, log, reg)
+	if err != nil {
+		return err
+	}
+	return daemon.RunUntilDone(ctx, m.Run)
+}

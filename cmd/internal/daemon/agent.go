@@ -1,0 +1,166 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/helios-go/helios/agent"
+	"github.com/helios-go/helios/agent/docker"
+	"github.com/helios-go/helios/agent/fake"
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	ucli "github.com/urfave/cli/v2"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// AgentFlags are the flags of an agent, shared by helios-agent and helios-solo.
+// metricsFlag names the flag of the agent's metrics address: "metrics" in helios-agent,
+// something else where a master already has --metrics (solo).
+func AgentFlags(defaultName, metricsFlag string) []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "name", Value: defaultName, Usage: "host name the agent registers as"},
+		&ucli.StringSliceFlag{Name: "labels", Usage: "host label k=v (repeatable or comma-separated)"},
+		&ucli.StringSliceFlag{Name: "env", Usage: "K=V added to every container's environment (repeatable)"},
+		&ucli.StringFlag{Name: "port-range", Value: "20000:32768", Usage: "dynamic host ports start:end (end exclusive)"},
+		&ucli.StringFlag{Name: "state-dir", Usage: "where the agent keeps its host id (default <tmp>/helios-agent-<name>)"},
+		&ucli.StringFlag{Name: "docker", Value: "unix:///var/run/docker.sock", Usage: "Docker engine address"},
+		&ucli.StringSliceFlag{Name: "dns", Usage: "DNS server for every container (repeatable)"},
+		&ucli.StringSliceFlag{Name: "bind", Usage: "extra bind mount src:dst[:ro] for every container (repeatable)"},
+		&ucli.StringSliceFlag{Name: "add-host", Usage: "host:ip added to every container's /etc/hosts (repeatable)"},
+		&ucli.StringFlag{Name: "syslog-redirect-to", Usage: "host:port of a syslog server receiving every container's output"},
+		&ucli.StringFlag{Name: metricsFlag, Value: "127.0.0.1:5803", Usage: "address serving the agent's /metrics (empty: none)"},
+		&ucli.DurationFlag{Name: "lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease keeping the host UP"},
+		&ucli.DurationFlag{Name: "resync-interval", Value: 30 * time.Second, Usage: "full reconcile at least this often"},
+		&ucli.DurationFlag{Name: "restart-delay", Value: time.Second, Usage: "pause before an exited container is restarted"},
+		&ucli.BoolFlag{Name: "fake-runtime", Usage: "run containers in memory only (hollow agents for scale tests)"},
+	}
+}
+
+// AgentSettings are the agent flags, parsed and checked.
+type AgentSettings struct {
+	Name, DockerHost, StateDir, MetricsAddr string
+	Labels                                  map[string]string
+	Defaults                                agent.HostDefaults
+	PortRange                               agent.PortRange
+	LeaseTTL, Resync, RestartDelay          time.Duration
+	Fake                                    bool
+}
+
+// ParseAgentFlags checks every agent flag; the first bad one is the error.
+func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error) {
+	s := AgentSettings{
+		Name: c.String("name"), DockerHost: c.String("docker"), StateDir: c.String("state-dir"),
+		MetricsAddr: c.String(metricsFlag), LeaseTTL: c.Duration("lease-ttl"), Resync: c.Duration("resync-interval"),
+		RestartDelay: c.Duration("restart-delay"), Fake: c.Bool("fake-runtime"),
+	}
+	var err error
+	if s.Name == "" {
+		return s, errors.New("--name is required")
+	}
+	if s.Labels, err = agent.ParseKeyValues(c.StringSlice("labels")); err != nil {
+		return s, fmt.Errorf("--labels %w", err)
+	}
+	if s.Defaults.Env, err = agent.ParseKeyValues(c.StringSlice("env")); err != nil {
+		return s, fmt.Errorf("--env %w", err)
+	}
+	if s.PortRange, err = agent.ParsePortRange(c.String("port-range")); err != nil {
+		return s, fmt.Errorf("--port-range: %w", err)
+	}
+	for _, d := range c.StringSlice("dns") {
+		a, err := agent.ParseDNS(d)
+		if err != nil {
+			return s, fmt.Errorf("--dns: %w", err)
+		}
+		s.Defaults.DNS = append(s.Defaults.DNS, a)
+	}
+	for _, b := range c.StringSlice("bind") {
+		m, err := agent.ParseBind(b)
+		if err != nil {
+			return s, fmt.Errorf("--bind: %w", err)
+		}
+		s.Defaults.Binds = append(s.Defaults.Binds, m)
+	}
+	for _, h := range c.StringSlice("add-host") {
+		e, err := agent.ParseAddHost(h)
+		if err != nil {
+			return s, fmt.Errorf("--add-host: %w", err)
+		}
+		s.Defaults.ExtraHosts = append(s.Defaults.ExtraHosts, e)
+	}
+	if v := c.String("syslog-redirect-to"); v != "" {
+		if s.Defaults.SyslogRedirectTo, err = agent.ParseHostPort(v); err != nil {
+			return s, fmt.Errorf("--syslog-redirect-to %w", err)
+		}
+	}
+	if s.LeaseTTL < time.Second {
+		return s, errors.New("--lease-ttl must be at least 1s")
+	}
+	return s, nil
+}
+
+// RunAgent runs an agent over st until ctx ends, serving reg on s.MetricsAddr.
+func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Logger, reg *prometheus.Registry, out func(format string, args ...any)) error {
+	var rt agent.Runtime
+	portFree := func(string, int) bool { return true }
+	if s.Fake {
+		rt = fake.New()
+	} else {
+		d, err := docker.New(s.DockerHost)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		rt, portFree = d, nil
+	}
+	a, err := agent.New(agent.Config{
+		Name:    s.Name,
+		Store:   st,
+		Runtime: rt,
+		KeepUp: func(ctx context.Context) error {
+			return store.KeepLeased(ctx, st.Client(), s.LeaseTTL, log, func(ctx context.Context, lease clientv3.LeaseID) error {
+				return st.PutUp(ctx, s.Name, lease)
+			})
+		},
+		WatchPrefix:    st.Keys().Host(s.Name),
+		Labels:         s.Labels,
+		Defaults:       s.Defaults,
+		PortRange:      s.PortRange,
+		StateDir:       s.StateDir,
+		ResyncInterval: s.Resync,
+		RestartDelay:   s.RestartDelay,
+		Version:        model.Version,
+		Logger:         log.Named("agent"),
+		Registerer:     reg,
+		PortFree:       portFree,
+	})
+	if err != nil {
+		return err
+	}
+	if s.MetricsAddr != "" {
+		l, err := net.Listen("tcp", s.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("agent metrics on %s: %w", s.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(l) }()
+		defer srv.Close()
+		out("helios agent %q: metrics on %s/metrics\n", s.Name, URL(l.Addr()))
+	}
+	return a.Run(ctx)
+}
+
+// DefaultAgentName is the machine's host name.
+func DefaultAgentName() string {
+	h, _ := os.Hostname()
+	return h
+}

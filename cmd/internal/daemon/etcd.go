@@ -1,0 +1,42 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/helios-go/helios/store"
+	ucli "github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+)
+
+// EtcdFlags choose between an external etcd cluster (--etcd) and an embedded member.
+func EtcdFlags(defaultDataDir string) []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringSliceFlag{Name: "etcd", Usage: "etcd client endpoints, e.g. http://10.0.0.1:2379 (repeatable); none: run an embedded etcd"},
+		&ucli.StringFlag{Name: "data-dir", Value: defaultDataDir, Usage: "data directory of the embedded etcd (kept across restarts)"},
+		&ucli.StringFlag{Name: "etcd-client-url", Value: "http://127.0.0.1:2379", Usage: "where the embedded etcd serves clients"},
+		&ucli.StringFlag{Name: "etcd-peer-url", Value: "http://127.0.0.1:2380", Usage: "where the embedded etcd listens for peers"},
+		&ucli.StringFlag{Name: "etcd-name", Value: "helios", Usage: "member name of the embedded etcd"},
+	}
+}
+
+// EtcdEndpoints returns --etcd, or starts the embedded etcd and returns its endpoints.
+// stop closes the embedded member (a no-op for an external cluster).
+func EtcdEndpoints(ctx context.Context, c *ucli.Context, out io.Writer, log *zap.Logger) (endpoints []string, stop func(), err error) {
+	if eps := c.StringSlice("etcd"); len(eps) > 0 {
+		return eps, func() {}, nil
+	}
+	e, err := store.StartEmbedded(ctx, store.EmbedConfig{
+		Name:      c.String("etcd-name"),
+		DataDir:   c.String("data-dir"),
+		ClientURL: c.String("etcd-client-url"),
+		PeerURL:   c.String("etcd-peer-url"),
+		Logger:    log.Named("etcd"),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("start embedded etcd in %s: %w", c.String("data-dir"), err)
+	}
+	fmt.Fprintf(out, "embedded etcd: clients on %s, data in %s\n", e.Endpoints()[0], c.String("data-dir"))
+	return e.Endpoints(), e.Close, nil
+}

@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/helios-go/helios/controller"
+	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	ucli "github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+)
+
+// MasterFlags are the flags of a master, shared by helios-master and helios-solo.
+func MasterFlags() []ucli.Flag {
+	host, _ := os.Hostname()
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "name", Value: host, Usage: "master name, as `helios masters` lists it"},
+		&ucli.StringFlag{Name: "http", Value: ":5801", Usage: "address of the REST API (and /metrics)"},
+		&ucli.StringFlag{Name: "metrics", Usage: "optional second address serving only /metrics, e.g. 127.0.0.1:5802"},
+		&ucli.StringSliceFlag{Name: "whitelisted-capability", Usage: "Linux capability jobs may add with addCapabilities (repeatable; default: none)"},
+		&ucli.DurationFlag{Name: "master-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease that keeps this master listed"},
+	}
+}
+
+// CommonFlags are the logging and etcd flags every daemon has.
+func CommonFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "etcd-prefix", Value: "/helios", Usage: "root of Helios's keys in etcd"},
+		&ucli.DurationFlag{Name: "etcd-timeout", Value: 5 * time.Second, Usage: "deadline of each etcd request"},
+		&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+		&ucli.BoolFlag{Name: "log-console", Usage: "human-readable logs instead of JSON"},
+	}
+}
+
+// NewRegistry is a Prometheus registry with the Go and process collectors.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// ConnectStore connects to etcd at endpoints and wraps the client in a Store configured
+// from the common flags. close releases the client.
+func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log *zap.Logger, reg prometheus.Registerer) (st *store.Store, close func(), err error) {
+	cli, err := store.Connect(ctx, endpoints, 5*time.Second, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to etcd at %v: %w", endpoints, err)
+	}
+	st = store.New(cli, store.Config{
+		Prefix:         c.String("etcd-prefix"),
+		RequestTimeout: c.Duration("etcd-timeout"),
+		Logger:         log,
+		Registerer:     reg,
+	})
+	return st, func() { _ = cli.Close() }, nil
+}
+
+// StartMaster binds the master's listeners and prints where they are.
+func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometheus.Registry) (*controller.Master, error) {
+	m, err := controller.NewMaster(controller.MasterConfig{
+		Name:                c.String("name"),
+		HTTPAddr:            c.String("http"),
+		MetricsAddr:         c.String("metrics"),
+		Store:               st,
+		Logger:              log,
+		Registry:            reg,
+		CapabilityWhitelist: c.StringSlice("whitelisted-capability"),
+		LeaseTTL:            c.Duration("master-lease-ttl"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(c.App.Writer, "helios master %q: API on %s (metrics at /metrics)\n", c.String("name"), URL(m.APIAddr()))
+	if a := m.MetricsAddr(); a != nil {
+		fmt.Fprintf(c.App.Writer, "helios master %q: metrics on %s/metrics\n", c.String("name"), URL(a))
+	}
+	return m, nil
+}
+
+// URL is an http URL for a listening address; an unspecified host (":5801") becomes
+// 127.0.0.1 so the printed URL can be pasted as is.
+func URL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// RunUntilDone runs fn and reports a clean exit when ctx was cancelled by a signal.
+func RunUntilDone(ctx context.Context, fn func(context.Context) error) error {
+	if err := fn(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}

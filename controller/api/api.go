@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+)
+
+// Store is the part of *store.Store the API uses. It is declared here, by its consumer, so
+// tests and the master see exactly what the API touches.
+type Store interface {
+	CreateJob(ctx context.Context, job model.Job) error
+	GetJob(ctx context.Context, id model.JobID) (*model.Job, error)
+	ListJobs(ctx context.Context) (map[model.JobID]model.Job, error)
+	RemoveJob(ctx context.Context, id model.JobID, token string) error
+
+	RegisterHost(ctx context.Context, host, id string) error
+	DeregisterHost(ctx context.Context, host string) error
+	ListHosts(ctx context.Context) ([]string, error)
+	HostStatus(ctx context.Context, host string) (*model.HostStatus, error)
+	HostStatuses(ctx context.Context, hosts []string) (map[string]model.HostStatus, error)
+
+	Deploy(ctx context.Context, host string, dep model.Deployment, token string) error
+	Undeploy(ctx context.Context, host string, id model.JobID, token string) error
+	SetGoal(ctx context.Context, host string, id model.JobID, goal model.Goal, token string) error
+	GetDeployment(ctx context.Context, host string, id model.JobID) (*model.Deployment, error)
+	JobStatus(ctx context.Context, id model.JobID) (*model.JobStatus, error)
+	History(ctx context.Context, id model.JobID) ([]model.TaskStatusEvent, error)
+
+	ListMasters(ctx context.Context) ([]model.MasterInfo, error)
+}
+
+// Config configures the API handler.
+type Config struct {
+	Store               Store                 // required
+	Logger              *zap.Logger           // nil: no logs
+	Registerer          prometheus.Registerer // metrics of the API; nil: none
+	Gatherer            prometheus.Gatherer   // if set, GET /metrics serves it
+	Version             string                // Helios-Server-Version header and GET /version
+	MasterName          string                // recorded as Deployment.deployerMaster
+	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
+	MaxBodyBytes        int64                 // request body limit, default 1 MiB
+	Now                 func() time.Time      // default time.Now
+}
+
+// DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0. Job definitions
+// are a few KiB; a MiB leaves room for bulk status requests naming thousands of hosts.
+const DefaultMaxBodyBytes = 1 << 20
+
+// server holds what every handler needs.
+type server struct {
+	cfg     Config
+	store   Store
+	log     *zap.Logger
+	now     func() time.Time
+	metrics *metrics
+	mux     *http.ServeMux
+	routes  map[string]bool // registered patterns: the only values the route label takes
+}
+
+// New builds the master's HTTP handler.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api: Config.Store is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		cfg:     cfg,
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		metrics: m,
+		mux:     http.NewServeMux(),
+		routes:  map[string]bool{},
+	}
+
+	s.handle("GET /jobs", s.listJobs)
+	s.handle("POST /jobs", s.createJob)
+	s.handle("GET /jobs/{id}", s.getJob)
+	s.handle("DELETE /jobs/{id}", s.removeJob)
+	s.handle("GET /jobs/{id}/status", s.jobStatus)
+	s.handle("POST /jobs/statuses", s.jobStatuses)
+	s.handle("GET /history/jobs/{id}", s.jobHistory)
+
+	s.handle("GET /hosts", s.listHosts)
+	s.handle("PUT /hosts/{host}", s.registerHost)
+	s.handle("DELETE /hosts/{host}", s.deregisterHost)
+	s.handle("GET /hosts/{host}/status", s.hostStatus)
+	s.handle("POST /hosts/statuses", s.hostStatuses)
+	s.handle("PUT /hosts/{host}/jobs/{id}", s.deploy)
+	s.handle("DELETE /hosts/{host}/jobs/{id}", s.undeploy)
+	s.handle("PATCH /hosts/{host}/jobs/{id}", s.setGoal)
+	s.handle("GET /hosts/{host}/jobs/{id}", s.getDeployment)
+
+	s.handle("GET /masters", s.listMasters)
+	s.handle("GET /version", s.version)
+	if cfg.Gatherer != nil {
+		s.routes["GET /metrics"] = true
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	return http.HandlerFunc(s.serveHTTP), nil
+}
+
+func (s *server) handle(pattern string, h http.HandlerFunc) {
+	s.routes[pattern] = true
+	s.mux.HandleFunc(pattern, h)
+}

@@ -1,0 +1,24 @@
+package api
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// FuzzUnmarshalStrict checks the body decoder every endpoint uses: it never panics, and
+// what it accepts is exactly one valid JSON value.
+func FuzzUnmarshalStrict(f *testing.F) {
+	for _, s := range []string{`["a:1","b:2"]`, `[]`, `["h1"] x`, `[`, `{"goal":"STOP"}`, `"str"`, ` [ ] `, `[] []`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		err := unmarshalStrict(data, &v)
+		if err == nil && !json.Valid(data) {
+			t.Fatalf("accepted invalid JSON %q", data)
+		}
+		if err != nil && json.Valid(data) {
+			t.Fatalf("refused valid JSON %q: %v", data, err)
+		}
+	})
+}

@@ -1,0 +1,255 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"go.uber.org/zap"
+)
+
+// listJobs answers GET /jobs?q=&hostPattern=.
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("q")
+	hostPattern := r.URL.Query().Get("hostPattern")
+	jobs, err := s.store.ListJobs(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var onHosts map[model.JobID]bool
+	if hostPattern != "" {
+		// All hosts in two reads, rather than one read per matching host.
+		statuses, err := s.store.HostStatuses(r.Context(), nil)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		onHosts = map[model.JobID]bool{}
+		for host, st := range statuses {
+			if !strings.Contains(host, hostPattern) {
+				continue
+			}
+			for id := range st.Jobs {
+				onHosts[id] = true
+			}
+		}
+	}
+	out := make(map[model.JobID]model.Job, len(jobs))
+	for id, job := range jobs {
+		if onHosts != nil && !onHosts[id] {
+			continue
+		}
+		if !matchesJobQuery(id, q) {
+			continue
+		}
+		out[id] = job
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// matchesJobQuery tells whether a job id answers a user's query: the id starts with it
+// ("name:vers" finds name:version:*), or, for a query without ':', the name contains it.
+// An empty query matches every job.
+func matchesJobQuery(id model.JobID, q string) bool {
+	if q == "" || strings.HasPrefix(string(id), q) {
+		return true
+	}
+	return !strings.Contains(q, ":") && strings.Contains(id.Name(), q)
+}
+
+// pathJobID reads {id} and checks it is a full job id.
+func pathJobID(r *http.Request) (model.JobID, error) {
+	return model.ParseJobID(r.PathValue("id"))
+}
+
+// getJob answers GET /jobs/{id}.
+func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
+	id, err := pathJobID(r)
+	if err != nil {
+		// The original answers a malformed id like an unknown one: there is no such job.
+		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+		return
+	}
+	job, err := s.store.GetJob(r.Context(), id)
+	if errors.Is(err, store.ErrJobNotFound) {
+		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+// createJob answers POST /jobs?user=.
+func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
+	data, err := readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	job, unknown, err := model.ParseJobJSON(data)
+	if err != nil {
+		s.fail(w, r, badRequest("%s", err.Error()))
+		return
+	}
+	if len(unknown) > 0 {
+		s.log.Debug("job has unknown fields", zap.String("job-id", string(job.ID)), zap.Strings("fields", unknown))
+	}
+	if job.ID == "" {
+		writeJSON(w, http.StatusBadRequest, model.CreateJobResponse{Status: model.StatusInvalidJobDefinition, Errors: []string{"id required"}})
+		return
+	}
+	created := s.now().UnixMilli()
+	job.Created = &created
+	if user := r.URL.Query().Get("user"); user != "" {
+		job.CreatingUser = user
+	}
+	job.Normalize()
+	// Without a hash the master computes it; with one, validation checks it against the
+	// computed one and names both when they differ.
+	if parts := strings.Split(string(job.ID), ":"); len(parts) == 2 || (len(parts) == 3 && parts[2] == "") {
+		job, err = model.WithComputedID(parts[0], parts[1], job)
+		if err != nil {
+			s.fail(w, r, fmt.Errorf("compute id of job %s: %w", job.ID, err))
+			return
+		}
+	}
+	if errs := model.ValidateJob(&job, model.ValidateOptions{
+		CapabilityWhitelist: s.cfg.CapabilityWhitelist,
+		Now:                 s.now(),
+	}); len(errs) > 0 {
+		writeJSON(w, http.StatusBadRequest, model.CreateJobResponse{Status: model.StatusInvalidJobDefinition, Errors: errs, ID: job.ID})
+		return
+	}
+
+	err = s.store.CreateJob(r.Context(), job)
+	if errors.Is(err, store.ErrExists) {
+		writeJSON(w, http.StatusBadRequest, model.CreateJobResponse{
+			Status: model.StatusJobAlreadyExists,
+			Errors: []string{fmt.Sprintf("job %s already exists", job.ID)},
+			ID:     job.ID,
+		})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, model.CreateJobResponse{Status: model.StatusOK, ID: job.ID})
+}
+
+// removeJob answers DELETE /jobs/{id}?token=.
+func (s *server) removeJob(w http.ResponseWriter, r *http.Request) {
+	id, err := pathJobID(r)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, model.JobDeleteResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+		return
+	}
+	err = s.store.RemoveJob(r.Context(), id, r.URL.Query().Get("token"))
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, model.JobDeleteResponse{Status: model.StatusOK})
+	case errors.Is(err, store.ErrJobNotFound):
+		writeJSON(w, http.StatusNotFound, model.JobDeleteResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+	case errors.Is(err, store.ErrStillInUse):
+		writeJSON(w, http.StatusBadRequest, model.JobDeleteResponse{Status: model.StatusStillInUse, Message: err.Error()})
+	case errors.Is(err, store.ErrForbidden):
+		writeJSON(w, http.StatusForbidden, model.JobDeleteResponse{Status: model.StatusForbidden, Message: fmt.Sprintf("wrong token for job %s", id)})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// jobStatus answers GET /jobs/{id}/status.
+func (s *server) jobStatus(w http.ResponseWriter, r *http.Request) {
+	id, err := pathJobID(r)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+		return
+	}
+	st, err := s.store.JobStatus(r.Context(), id)
+	if errors.Is(err, store.ErrJobNotFound) {
+		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, fillJobStatus(st))
+}
+
+// jobStatuses answers POST /jobs/statuses with a body listing job ids. Unknown or
+// malformed ids are left out of the answer rather than failing the whole request.
+func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
+	var ids []model.JobID
+	if err := decodeJSON(r, &ids, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make(map[model.JobID]*model.JobStatus, len(ids))
+	for _, raw := range ids {
+		id, err := model.ParseJobID(string(raw))
+		if err != nil || out[id] != nil {
+			continue
+		}
+		st, err := s.store.JobStatus(r.Context(), id)
+		if errors.Is(err, store.ErrJobNotFound) {
+			continue
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		out[id] = fillJobStatus(st)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// fillJobStatus makes empty maps encode as {} rather than null, as clients index them.
+func fillJobStatus(st *model.JobStatus) *model.JobStatus {
+	if st.Deployments == nil {
+		st.Deployments = map[string]model.Deployment{}
+	}
+	if st.TaskStatuses == nil {
+		st.TaskStatuses = map[string]model.TaskStatus{}
+	}
+	return st
+}
+
+// jobHistory answers GET /history/jobs/{id}. History outlives nothing: removing a job
+// deletes it, so no events and no job means the id is unknown.
+func (s *server) jobHistory(w http.ResponseWriter, r *http.Request) {
+	id, err := pathJobID(r)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+		return
+	}
+	events, err := s.store.History(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(events) == 0 {
+		_, err := s.store.GetJob(r.Context(), id)
+		if errors.Is(err, store.ErrJobNotFound) {
+			writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+			return
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		events = []model.TaskStatusEvent{}
+	}
+	// The store sorts by timestamp; sorting again keeps the promise whatever it returns.
+	sort.SliceStable(events, func(i, j int) bool { return events[i].Timestamp < events[j].Timestamp })
+	writeJSON(w, http.StatusOK, model.TaskStatusEvents{Status: model.StatusOK, Events: events})
+}

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"go.uber.org/zap"
+)
+
+// routeOther labels requests that matched no registered pattern (404, 405, redirects), so
+// that scanners cannot grow the metrics without bound.
+const routeOther = "other"
+
+// serveHTTP wraps the mux: version header, body limit, JSON 404/405, metrics and the
+// request log.
+func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	w.Header().Set(model.HeaderServerVersion, s.cfg.Version)
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	rec := &statusRecorder{ResponseWriter: w}
+
+	// The mux answers unknown routes and wrong methods in plain text; ask it first which
+	// case this is, and answer those in JSON like every other error.
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		probe := &probeWriter{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		switch probe.code {
+		case http.StatusMethodNotAllowed:
+			rec.Header().Set("Allow", probe.header.Get("Allow"))
+			writeJSON(rec, http.StatusMethodNotAllowed, model.ErrorResponse{
+				Status:  model.StatusMethodNotAllowed,
+				Message: "method " + r.Method + " not allowed on " + r.URL.Path + "; allowed: " + probe.header.Get("Allow"),
+			})
+		default:
+			writeJSON(rec, http.StatusNotFound, model.ErrorResponse{
+				Status:  model.StatusNotFound,
+				Message: "no such endpoint: " + r.Method + " " + r.URL.Path,
+			})
+		}
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
+
+	route := routeOther
+	if s.routes[r.Pattern] {
+		route = r.Pattern
+	}
+	method := methodLabel(r.Method)
+	code := rec.code
+	if code == 0 {
+		code = http.StatusOK
+	}
+	elapsed := time.Since(start)
+	s.metrics.observe(route, method, code, elapsed)
+	s.log.Debug("request",
+		zap.String("method", r.Method),
+		zap.String("path", r.URL.Path),
+		zap.String("route", route),
+		zap.Int("code", code),
+		zap.Duration("duration", elapsed),
+		zap.String("remote-addr", r.RemoteAddr))
+}
+
+// methodLabel keeps the method label to the methods HTTP defines.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
+}
+
+// statusRecorder remembers the status code written through it.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flush, deadlines).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// probeWriter captures what the mux's own 404/405 handler would answer, and discards it.
+type probeWriter struct {
+	header http.Header
+	code   int
+}
+
+func (p *probeWriter) Header() http.Header { return p.header }
+func (p *probeWriter) WriteHeader(code int) {
+	if p.code == 0 {
+		p.code = code
+	}
+}
+func (p *probeWriter) Write(b []byte) (int, error) {
+	if p.code == 0 {
+		p.code = http.StatusOK
+	}
+	return len(b), nil
+}

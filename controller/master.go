@@ -1,0 +1,147 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/helios-go/helios/controller/api"
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// MasterConfig wires one master process.
+type MasterConfig struct {
+	Name                string               // required: how the master is listed under /status/masters
+	HTTPAddr            string               // API listen address, e.g. ":5801"; "127.0.0.1:0" picks a port
+	MetricsAddr         string               // optional second address serving only /metrics
+	Store               *store.Store         // required
+	Logger              *zap.Logger          // nil: no logs
+	Registry            *prometheus.Registry // nil: a new one
+	CapabilityWhitelist []string
+	LeaseTTL            time.Duration // liveness lease of the master's registration, default 10s
+}
+
+// Master serves the REST API and keeps the master registered in etcd while it runs.
+type Master struct {
+	cfg        MasterConfig
+	log        *zap.Logger
+	api        net.Listener
+	metrics    net.Listener
+	handler    http.Handler
+	metricsMux http.Handler
+}
+
+// NewMaster binds the listeners at once, so callers can print the real addresses (port 0)
+// before Run, and a port already taken fails here with a clear error.
+func NewMaster(cfg MasterConfig) (*Master, error) {
+	if cfg.Name == "" || cfg.Store == nil {
+		return nil, errors.New("master: name and store are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 10 * time.Second
+	}
+	h, err := api.New(api.Config{
+		Store:               cfg.Store,
+		Logger:              cfg.Logger,
+		Registerer:          cfg.Registry,
+		Gatherer:            cfg.Registry,
+		Version:             model.Version,
+		MasterName:          cfg.Name,
+		CapabilityWhitelist: cfg.CapabilityWhitelist,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("master: %w", err)
+	}
+	m := &Master{cfg: cfg, log: cfg.Logger, handler: h}
+	if m.api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("master: listen for the API on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.MetricsAddr != "" {
+		if m.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			m.api.Close()
+			return nil, fmt.Errorf("master: listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+		m.metricsMux = mux
+	}
+	return m, nil
+}
+
+// APIAddr is where the REST API listens.
+func (m *Master) APIAddr() net.Addr { return m.api.Addr() }
+
+// MetricsAddr is the separate metrics address, or nil.
+func (m *Master) MetricsAddr() net.Addr {
+	if m.metrics == nil {
+		return nil
+	}
+	return m.metrics.Addr()
+}
+
+// Run serves until ctx ends, then shuts the servers down gracefully.
+func (m *Master) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	servers := []*http.Server{{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}}
+	go func() { errc <- serve(servers[0], m.api) }()
+	if m.metrics != nil {
+		s := &http.Server{Handler: m.metricsMux, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, s)
+		go func() { errc <- serve(s, m.metrics) }()
+	}
+	go func() { errc <- m.register(ctx) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	cancel()
+	shutdownCtx, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	for _, s := range servers {
+		_ = s.Shutdown(shutdownCtx) // best effort: the process is going away
+	}
+	return err
+}
+
+func serve(s *http.Server, l net.Listener) error {
+	if err := s.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve on %s: %w", l.Addr(), err)
+	}
+	return nil
+}
+
+// register keeps /status/masters/<name> bound to a live lease so `helios masters` lists
+// exactly the masters that are running.
+func (m *Master) register(ctx context.Context) error {
+	info := model.MasterInfo{
+		Name:      m.cfg.Name,
+		Endpoint:  "http://" + m.api.Addr().String(),
+		Version:   model.Version,
+		StartTime: time.Now().UnixMilli(),
+	}
+	err := store.KeepLeased(ctx, m.cfg.Store.Client(), m.cfg.LeaseTTL, m.log, func(ctx context.Context, lease clientv3.LeaseID) error {
+		return m.cfg.Store.PutMaster(ctx, info, lease)
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
