@@ -28,7 +28,7 @@ func main() {
 		Flags:   flags,
 		// Env values and labels may hold commas; only --etcd is split (below).
 		DisableSliceFlagSeparator: true,
-		Action:  func(c *ucli.Context) error { return run(ctx, c) },
+		Action:                    func(c *ucli.Context) error { return run(ctx, c) },
 	}
 	if err := app.RunContext(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "helios-agent:", err)

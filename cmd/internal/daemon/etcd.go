@@ -32,7 +32,7 @@ func EtcdEndpoints(ctx context.Context, c *ucli.Context, out io.Writer, log *zap
 		DataDir:   c.String("data-dir"),
 		ClientURL: c.String("etcd-client-url"),
 		PeerURL:   c.String("etcd-peer-url"),
-		Logger:    log.Named("etcd"),
+		Logger:    log.Named("etcd").WithOptions(zap.IncreaseLevel(zap.WarnLevel)), // etcd is chatty at info
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start embedded etcd in %s: %w", c.String("data-dir"), err)

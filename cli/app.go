@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	ucli "github.com/urfave/cli/v2"
+)
+
+// Run executes one `helios` command line (args without the program name) and returns the
+// exit code: 0 on success, 1 on any failure. Everything it needs comes in: no globals.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env func(string) string) int {
+	if env == nil {
+		env = func(string) string { return "" }
+	}
+	r := &runner{stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr, env: env}
+	app := r.newApp()
+	normalized := normalizeArgs(args, specFromApp(app))
+	err := app.RunContext(ctx, append([]string{"helios"}, normalized...))
+	if err == nil || errors.Is(err, errDone) {
+		return 0
+	}
+	r.report(err)
+	return 1
+}
+
+// runner holds one run's streams, environment and (lazily) its master client.
+type runner struct {
+	stdin  *bufio.Reader
+	stdout io.Writer
+	stderr io.Writer
+	env    func(string) string
+	json   bool // --json seen
+	cmd    string
+	client *client
+}
+
+// errDone ends a run successfully without running a command (--version).
+var errDone = errors.New("done")
+
+// errFailed is a failure the command has already printed; only the exit code remains.
+var errFailed = errors.New("failed")
+
+// usageError is a bad command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// statusInvalidArguments is the status word of a bad command line in --json output.
+const statusInvalidArguments = "INVALID_ARGUMENTS"
+
+// report prints a failure: a JSON object with --json, else a line on stderr.
+func (r *runner) report(err error) {
+	if errors.Is(err, errFailed) {
+		return
+	}
+	var ae *apiError
+	var ue *usageError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &ue):
+		ae = &apiError{Status: statusInvalidArguments, Message: ue.msg}
+	case errors.Is(err, context.Canceled):
+		ae = &apiError{Status: "CANCELLED", Message: "interrupted"}
+	default:
+		ae = &apiError{Status: "ERROR", Message: err.Error()}
+	}
+	if r.json {
+		_ = writeJSON(r.stdout, ae)
+		return
+	}
+	msg := ae.Message
+	if msg == "" {
+		msg = ae.Status
+	} else if ae.Code != 0 && !strings.Contains(msg, ae.Status) {
+		msg = ae.Status + ": " + msg
+	}
+	fmt.Fprintln(r.stderr, msg)
+	for _, e := range ae.Errors {
+		if e != ae.Message {
+			fmt.Fprintf(r.stderr, "  %s\n", e)
+		}
+	}
+	if ue != nil && r.cmd != "" {
+		fmt.Fprintf(r.stderr, "Run 'helios help %s' for usage.\n", r.cmd)
+	}
+}
+
+// Global flag names.
+const (
+	flagMaster       = "master"
+	flagDomains      = "domains"
+	flagSRVName      = "srv-name"
+	flagResolver     = "resolver"
+	flagUsername     = "username"
+	flagVerbose      = "verbose"
+	flagJSON         = "json"
+	flagVersion      = "version"
+	flagHTTPTimeout  = "http-timeout"
+	flagRetryTimeout = "retry-timeout"
+)
+
+func (r *runner) newApp() *ucli.App {
+	verbosity := 0
+	app := &ucli.App{
+		Name:  "helios",
+		Usage: "deploy and run Docker containers across a fleet of hosts",
+		UsageText: "helios [global options] command [command options] [arguments...]\n\n" +
+			"Flags may come before or after the arguments; everything after -- is passed on as is.\n" +
+			"   helios -z http://localhost:5801 jobs\n" +
+			"   helios create testjob:1 ubuntu:12.04 --env FOO=bar -- /bin/sh -c 'echo $FOO'",
+		HideVersion:               true,
+		EnableBashCompletion:      true,
+		DisableSliceFlagSeparator: true,
+		UseShortOptionHandling:    true,
+		Suggest:                   true,
+		Reader:                    r.stdin,
+		Writer:                    r.stdout,
+		ErrWriter:                 r.stderr,
+		// Errors are printed once, by Run; urfave must not exit the process.
+		ExitErrHandler: func(*ucli.Context, error) {},
+		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+			return &usageError{msg: err.Error()}
+		},
+		Flags: []ucli.Flag{
+			&ucli.StringSliceFlag{Name: flagMaster, Aliases: []string{"z"}, Usage: "master `URI` (repeatable), e.g. http://localhost:5801"},
+			&ucli.StringSliceFlag{Name: flagDomains, Aliases: []string{"d"}, Usage: "find masters by DNS SRV in these `DOMAINS` (repeatable, comma-separated)"},
+			&ucli.StringFlag{Name: flagSRVName, Usage: "SRV service `NAME`: masters are looked up as _NAME._http.DOMAIN (default helios)"},
+			&ucli.StringFlag{Name: flagResolver, Usage: "ask this DNS server `HOST:PORT` for SRV and host lookups (env HELIOS_RESOLVER)"},
+			&ucli.StringFlag{Name: flagUsername, Aliases: []string{"u"}, Usage: "user `NAME` sent to the master (default: the OS user)"},
+			&ucli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "verbose: log requests to stderr (repeat for more)", Count: &verbosity},
+			&ucli.BoolFlag{Name: flagJSON, Usage: "print JSON instead of text, errors included"},
+			&ucli.BoolFlag{Name: flagVersion, Usage: "print the client version (and the master's, if reachable)"},
+			&ucli.IntFlag{Name: flagHTTPTimeout, Value: 60, Usage: "`SECONDS` to wait for one HTTP answer"},
+			&ucli.IntFlag{Name: flagRetryTimeout, Value: 240, Usage: "`SECONDS` to keep retrying unreachable or unavailable masters"},
+		},
+		Before: func(c *ucli.Context) error {
+			r.json = c.Bool(flagJSON)
+			if args := c.Args(); args.Present() {
+				r.cmd = args.First()
+			}
+			if c.Bool(flagVersion) {
+				r.printVersion(c, true)
+				return errDone
+			}
+			return nil
+		},
+		Commands: r.commands(),
+	}
+	return app
+}
+
+// api returns the run's master client, building it from the global flags on first use.
+func (r *runner) api(c *ucli.Context) (*client, error) {
+	if r.client != nil {
+		return r.client, nil
+	}
+	src := masterSource{
+		URIs:     c.StringSlice(flagMaster),
+		Domains:  splitDomains(c.StringSlice(flagDomains)),
+		SRVName:  c.String(flagSRVName),
+		Resolver: c.String(flagResolver),
+	}
+	if src.Resolver == "" {
+		src.Resolver = r.env("HELIOS_RESOLVER")
+	}
+	src, err := completeSource(src, r.env)
+	if err != nil {
+		return nil, &apiError{Status: statusUnavailable, Message: err.Error()}
+	}
+	username := c.String(flagUsername)
+	if username == "" {
+		username = r.env("USER")
+	}
+	if username == "" {
+		if u, err := user.Current(); err == nil {
+			username = u.Username
+		}
+	}
+	verbosity := c.Count(flagVerbose)
+	r.client = &client{
+		src:          src,
+		resolver:     newResolver(src.Resolver),
+		user:         username,
+		http:         &http.Client{Timeout: time.Duration(c.Int(flagHTTPTimeout)) * time.Second},
+		retryTimeout: time.Duration(c.Int(flagRetryTimeout)) * time.Second,
+		retryDelay:   defaultRetryDelay,
+		log: func(format string, args ...any) {
+			if verbosity > 0 {
+				fmt.Fprintf(r.stderr, format+"\n", args...)
+			}
+		},
+	}
+	return r.client, nil
+}
+
+// positionals splits a command's arguments at the "--" the normalizer put after the
+// flags: the positionals before the user's own "--" and what came after it.
+func positionals(c *ucli.Context) (pos, rest []string, dashdash bool) {
+	args := c.Args().Slice()
+	for i, a := range args {
+		if a == "--" {
+			return args[:i], args[i+1:], true
+		}
+	}
+	return args, nil, false
+}
+
+// prompt is where questions go: stdout, except with --json, which keeps stdout parseable.
+func (r *runner) prompt() io.Writer {
+	if r.json {
+		return r.stderr
+	}
+	return r.stdout
+}
+
+// confirmOn asks "Do you want to continue? [y/N]" on w and reads the answer from stdin.
+func (r *runner) confirmOn(w io.Writer) bool {
+	fmt.Fprintln(w, "Do you want to continue? [y/N]")
+	line, _ := r.stdin.ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// printVersion prints the client version and, when a master answers, its version. With
+// quick set (--version) a master that does not answer at once is left out silently.
+func (r *runner) printVersion(c *ucli.Context, quick bool) error {
+	out := map[string]string{"client": model.Version}
+	var masterErr error
+	cl, err := r.api(c)
+	if err == nil {
+		if quick {
+			cl.retryTimeout = 0
+		}
+		var v string
+		v, masterErr = cl.version(c.Context)
+		if masterErr == nil {
+			out["master"] = v
+		}
+	} else {
+		masterErr = err
+	}
+	if quick {
+		masterErr = nil
+	}
+	if r.json {
+		if masterErr != nil {
+			var ae *apiError
+			if errors.As(masterErr, &ae) {
+				out["status"], out["message"] = ae.Status, ae.Message
+			} else {
+				out["status"], out["message"] = "ERROR", masterErr.Error()
+			}
+		}
+		_ = writeJSON(r.stdout, out)
+	} else {
+		fmt.Fprintf(r.stdout, "Client Version: %s\n", model.Version)
+		if v, ok := out["master"]; ok {
+			fmt.Fprintf(r.stdout, "Master Version: %s\n", v)
+		} else if masterErr != nil {
+			fmt.Fprintf(r.stdout, "Master Version: Unable to connect to master: %v\n", masterErr)
+		}
+	}
+	if masterErr != nil {
+		return errFailed
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/helios-go/helios/model"
+)
+
+// client talks to masters. It resolves them on first use, starts at a random address and
+// moves to the next one on every attempt, retrying connection failures and 502/503 until
+// the retry timeout.
+type client struct {
+	src          masterSource
+	resolver     *net.Resolver
+	user         string
+	http         *http.Client
+	retryTimeout time.Duration
+	retryDelay   func(attempt int) time.Duration
+	log          func(format string, args ...any) // verbose log; never nil
+
+	once       sync.Once
+	endpoints  []*url.URL
+	resolveErr error
+	next       int
+}
+
+// apiError is a master's refusal or a client-side failure, printed as
+// {"status": ..., "message": ...} with --json.
+type apiError struct {
+	Status  string   `json:"status"`
+	Message string   `json:"message,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+	Code    int      `json:"-"` // HTTP status, 0 when not from a master
+}
+
+func (e *apiError) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return e.Status
+}
+
+// statusUnavailable is the status word of errors reaching no master.
+const statusUnavailable = "MASTER_UNAVAILABLE"
+
+func (c *client) resolve(ctx context.Context) error {
+	c.once.Do(func() {
+		c.endpoints, c.resolveErr = resolveMasters(ctx, c.src, c.resolver)
+		if c.resolveErr == nil && len(c.endpoints) == 0 {
+			c.resolveErr = errNoMasters
+		}
+		if c.resolveErr == nil {
+			c.next = rand.IntN(len(c.endpoints))
+		}
+	})
+	return c.resolveErr
+}
+
+// do sends one request and returns the response's status code and body. in (if not nil)
+// is sent as JSON. Statuses other than 502/503 are returned, not retried: callers decide
+// what a 404 means.
+func (c *client) do(ctx context.Context, method, path string, query url.Values, in any) (int, []byte, error) {
+	if err := c.resolve(ctx); err != nil {
+		return 0, nil, &apiError{Status: statusUnavailable, Message: err.Error()}
+	}
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return 0, nil, fmt.Errorf("encode request: %w", err)
+		}
+	}
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	if c.user != "" {
+		q.Set("user", c.user)
+	}
+	deadline := time.Now().Add(c.retryTimeout)
+	var lastErr error
+	for attempt := 0; ; attempt++ {
+		base := c.endpoints[c.next%len(c.endpoints)]
+		c.next++
+		u := *base
+		u.Path = base.Path + path
+		u.RawQuery = q.Encode()
+		code, data, err := c.once1(ctx, method, u.String(), body)
+		switch {
+		case err == nil && code != http.StatusBadGateway && code != http.StatusServiceUnavailable:
+			return code, data, nil
+		case err != nil && ctx.Err() != nil:
+			return 0, nil, ctx.Err()
+		case err != nil:
+			lastErr = err
+		default:
+			lastErr = fmt.Errorf("%s %s: %d %s", method, u.Redacted(), code, bytes.TrimSpace(data))
+		}
+		wait := c.retryDelay(attempt)
+		if time.Now().Add(wait).After(deadline) {
+			if err == nil {
+				// The master answered 502/503 until the end: show its own words.
+				return code, data, nil
+			}
+			return 0, nil, &apiError{Status: statusUnavailable, Message: fmt.Sprintf("could not reach any master: %v", lastErr)}
+		}
+		c.log("retrying in %s: %v", wait, lastErr)
+		select {
+		case <-ctx.Done():
+			return 0, nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// once1 is a single HTTP exchange.
+func (c *client) once1(ctx context.Context, method, u string, body []byte) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set(model.HeaderClientVersion, model.Version)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.log("%s %s: %v", method, u, err)
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read response of %s %s: %w", method, u, err)
+	}
+	c.log("%s %s -> %d (%s)", method, u, resp.StatusCode, time.Since(start).Round(time.Millisecond))
+	return resp.StatusCode, data, nil
+}
+
+// getJSON fetches path and decodes a 2xx answer into out; other answers become apiErrors.
+func (c *client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	code, data, err := c.do(ctx, method, path, query, in)
+	if err != nil {
+		return err
+	}
+	if code < 200 || code > 299 {
+		return decodeError(code, data)
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// decodeError reads a master's error body: {status, message} or {status, errors}.
+func decodeError(code int, data []byte) *apiError {
+	var e apiError
+	if json.Unmarshal(data, &e) != nil || e.Status == "" {
+		e = apiError{Status: fmt.Sprintf("HTTP_%d", code), Message: string(bytes.TrimSpace(data))}
+	}
+	if e.Message == "" && len(e.Errors) > 0 {
+		e.Message = e.Errors[0]
+		for _, m := range e.Errors[1:] {
+			e.Message += "; " + m
+		}
+	}
+	e.Code = code
+	return &e
+}
+
+// isStatus tells whether err is an apiError carrying the status word.
+func isStatus(err error, status string) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Status == status
+}
+
+// defaultRetryDelay waits 1 s, then 2, 3, 4, and 5 s between later attempts.
+func defaultRetryDelay(attempt int) time.Duration {
+	if attempt >= 4 {
+		return 5 * time.Second
+	}
+	return time.Duration(attempt+1) * time.Second
+}

@@ -1,0 +1,168 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/helios-go/helios/model"
+	ucli "github.com/urfave/cli/v2"
+)
+
+// hostResult is one host's answer to deploy, undeploy, start or stop; --json prints a list.
+type hostResult struct {
+	Host    string      `json:"host"`
+	Job     model.JobID `json:"job"`
+	Status  string      `json:"status"`
+	Message string      `json:"message,omitempty"`
+}
+
+// eachHost runs op on every host, printing "host: done" or "host: failed: STATUS (...)",
+// and fails when any host failed. Every host is tried whatever the others answered.
+func (r *runner) eachHost(id model.JobID, hosts []string, op func(host string) (status, message string, err error)) error {
+	results := make([]hostResult, 0, len(hosts))
+	failed := false
+	for _, h := range hosts {
+		status, message, err := op(h)
+		if err != nil {
+			ae, ok := err.(*apiError)
+			if !ok {
+				return err
+			}
+			status, message = ae.Status, ae.Message
+		}
+		results = append(results, hostResult{Host: h, Job: id, Status: status, Message: message})
+		if status != model.StatusOK {
+			failed = true
+			if !r.json {
+				fmt.Fprintf(r.stdout, "%s: failed: %s\n", h, statusText(status, message))
+			}
+		} else if !r.json {
+			fmt.Fprintf(r.stdout, "%s: done\n", h)
+		}
+	}
+	if r.json {
+		if err := writeJSON(r.stdout, results); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errFailed
+	}
+	return nil
+}
+
+// jobAndHosts reads "<job> <host>..." and resolves both.
+func (r *runner) jobAndHosts(c *ucli.Context, needHosts bool) (*client, model.JobID, []string, error) {
+	pos, _, _ := positionals(c)
+	if len(pos) == 0 {
+		return nil, "", nil, usagef("a job is required")
+	}
+	if needHosts && len(pos) < 2 {
+		return nil, "", nil, usagef("at least one host is required")
+	}
+	cl, err := r.api(c)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	id, err := cl.resolveJob(c.Context, pos[0])
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var hosts []string
+	if len(pos) > 1 {
+		if hosts, err = cl.resolveHosts(c.Context, pos[1:]); err != nil {
+			return nil, "", nil, err
+		}
+	}
+	return cl, id, hosts, nil
+}
+
+func (r *runner) deploy(c *ucli.Context) error {
+	if c.Bool("watch") {
+		return usagef("--watch is not yet supported; use `helios status --job <job>` to follow the deployment")
+	}
+	cl, id, hosts, err := r.jobAndHosts(c, true)
+	if err != nil {
+		return err
+	}
+	goal := model.GoalStart
+	if c.Bool("no-start") {
+		goal = model.GoalStop
+	}
+	if !r.json {
+		fmt.Fprintf(r.stdout, "Deploying %s|%s on [%s]\n", id, goal, strings.Join(hosts, ", "))
+	}
+	return r.eachHost(id, hosts, func(h string) (string, string, error) {
+		resp, err := cl.deploy(c.Context, h, model.Deployment{JobID: id, Goal: goal}, c.String("token"))
+		if err != nil {
+			return "", "", err
+		}
+		return resp.Status, resp.Message, nil
+	})
+}
+
+func (r *runner) undeploy(c *ucli.Context) error {
+	pos, _, _ := positionals(c)
+	all := c.Bool("all")
+	if len(pos) > 1 && all {
+		return usagef("give either hosts or -a/--all, not both")
+	}
+	if len(pos) == 1 && !all {
+		return usagef("Please either specify a list of hosts or use the -a/--all flag.")
+	}
+	cl, id, hosts, err := r.jobAndHosts(c, false)
+	if err != nil {
+		return err
+	}
+	if all {
+		st, err := cl.jobStatus(c.Context, id)
+		if err != nil {
+			return err
+		}
+		hosts = sortedKeys(st.Deployments)
+		if len(hosts) == 0 {
+			if r.json {
+				return writeJSON(r.stdout, []hostResult{})
+			}
+			fmt.Fprintf(r.stdout, "%s is not currently deployed on any hosts.\n", id)
+			return nil
+		}
+		if !c.Bool("yes") {
+			fmt.Fprintf(r.prompt(), "This will undeploy %s from [%s]\n", id, strings.Join(hosts, ", "))
+			if !r.confirmOn(r.prompt()) {
+				return &apiError{Status: "ABORTED", Message: "Aborted: not undeploying " + string(id)}
+			}
+		}
+	}
+	if !r.json {
+		fmt.Fprintf(r.stdout, "Undeploying %s from [%s]\n", id, strings.Join(hosts, ", "))
+	}
+	return r.eachHost(id, hosts, func(h string) (string, string, error) {
+		resp, err := cl.undeploy(c.Context, h, id, c.String("token"))
+		if err != nil {
+			return "", "", err
+		}
+		return resp.Status, resp.Message, nil
+	})
+}
+
+// setGoalAction is start (goal START) or stop (goal STOP).
+func (r *runner) setGoalAction(goal model.Goal) ucli.ActionFunc {
+	verb := map[model.Goal]string{model.GoalStart: "Starting", model.GoalStop: "Stopping"}[goal]
+	return func(c *ucli.Context) error {
+		cl, id, hosts, err := r.jobAndHosts(c, true)
+		if err != nil {
+			return err
+		}
+		if !r.json {
+			fmt.Fprintf(r.stdout, "%s %s on [%s]\n", verb, id, strings.Join(hosts, ", "))
+		}
+		return r.eachHost(id, hosts, func(h string) (string, string, error) {
+			resp, err := cl.setGoal(c.Context, h, id, goal, c.String("token"))
+			if err != nil {
+				return "", "", err
+			}
+			return resp.Status, resp.Message, nil
+		})
+	}
+}

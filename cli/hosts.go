@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	ucli "github.com/urfave/cli/v2"
+)
+
+func (r *runner) hosts(c *ucli.Context) error {
+	pos, _, _ := positionals(c)
+	if len(pos) > 1 {
+		return usagef("expected at most one host pattern, got %d arguments", len(pos))
+	}
+	pattern := ""
+	if len(pos) == 1 {
+		pattern = pos[0]
+	}
+	selectors := c.StringSlice("selector")
+	if _, err := parseSelectors(selectors); err != nil {
+		return usagef("%v", err)
+	}
+	want := strings.ToUpper(c.String("status"))
+	if want != "" && want != string(model.HostUp) && want != string(model.HostDown) {
+		return usagef("invalid --status %q: want UP or DOWN", c.String("status"))
+	}
+	cl, err := r.api(c)
+	if err != nil {
+		return err
+	}
+	names, err := cl.hosts(c.Context, pattern, selectors)
+	if err != nil {
+		return err
+	}
+	if pattern != "" && len(names) == 0 {
+		return &apiError{Status: model.StatusHostNotFound, Message: fmt.Sprintf("host pattern %s matched no hosts", pattern)}
+	}
+	statuses, err := cl.hostStatuses(c.Context, names)
+	if err != nil {
+		return err
+	}
+	kept := make([]string, 0, len(names))
+	for _, h := range names {
+		st, ok := statuses[h]
+		if want != "" && (!ok || string(st.Status) != want) {
+			delete(statuses, h)
+			continue
+		}
+		kept = append(kept, h)
+	}
+	switch {
+	case r.json && c.Bool("quiet"):
+		return writeJSON(r.stdout, kept)
+	case r.json:
+		return writeJSON(r.stdout, statuses)
+	case c.Bool("quiet"):
+		for _, h := range kept {
+			fmt.Fprintln(r.stdout, h)
+		}
+		return nil
+	}
+	now := time.Now()
+	t := newTable(r.stdout, "HOST", "STATUS", "DEPLOYED", "RUNNING", "CPUS", "MEM", "LOAD AVG", "MEM USAGE", "OS", "HELIOS", "DOCKER", "LABELS")
+	for _, h := range kept {
+		t.row(hostRow(h, statuses[h], c.Bool("full"), now)...)
+	}
+	return t.flush()
+}
+
+// hostRow is one line of the hosts table.
+func hostRow(name string, st model.HostStatus, full bool, now time.Time) []string {
+	running := 0
+	for _, ts := range st.Statuses {
+		if ts.State == model.StateRunning {
+			running++
+		}
+	}
+	row := []string{hostText(name, full), hostStatusText(st, now), fmt.Sprint(len(st.Jobs)), fmt.Sprint(running)}
+	if hi := st.HostInfo; hi != nil {
+		usage := 0.0
+		if hi.MemoryTotalBytes > 0 {
+			usage = float64(hi.MemoryTotalBytes-hi.MemoryFreeBytes) / float64(hi.MemoryTotalBytes)
+		}
+		docker := ""
+		if dv := hi.DockerVersion; dv != nil {
+			docker = fmt.Sprintf("%s (%s)", dv.Version, dv.APIVersion)
+		}
+		row = append(row, fmt.Sprint(hi.CPUs), fmt.Sprintf("%.0f gb", float64(hi.MemoryTotalBytes)/(1<<30)),
+			fmt.Sprintf("%.2f", hi.LoadAvg), fmt.Sprintf("%.2f", usage), strings.TrimSpace(hi.OSName+" "+hi.OSVersion))
+		helios := ""
+		if st.AgentInfo != nil {
+			helios = st.AgentInfo.Version
+		}
+		row = append(row, helios, docker)
+	} else {
+		helios := ""
+		if st.AgentInfo != nil {
+			helios = st.AgentInfo.Version
+		}
+		row = append(row, "", "", "", "", "", helios, "")
+	}
+	return append(row, joinMap(st.Labels, ", "))
+}
+
+// hostStatusText is "Up 29 minutes" or "Down 3 hours", as long as it is known.
+func hostStatusText(st model.HostStatus, now time.Time) string {
+	switch st.Status {
+	case model.HostUp:
+		if ai := st.AgentInfo; ai != nil && ai.StartTime > 0 {
+			return "Up " + humanDuration(now.Sub(time.UnixMilli(ai.StartTime)))
+		}
+		if ai := st.AgentInfo; ai != nil && ai.Uptime > 0 {
+			return "Up " + humanDuration(time.Duration(ai.Uptime)*time.Millisecond)
+		}
+		return "Up"
+	case model.HostDown:
+		if st.DownSince > 0 {
+			return "Down " + humanDuration(now.Sub(time.UnixMilli(st.DownSince)))
+		}
+		return "Down"
+	}
+	return string(st.Status)
+}
+
+func (r *runner) register(c *ucli.Context) error {
+	pos, _, _ := positionals(c)
+	if len(pos) != 2 {
+		return usagef("expected two arguments: <host> <id> (got %d)", len(pos))
+	}
+	cl, err := r.api(c)
+	if err != nil {
+		return err
+	}
+	host, id := pos[0], pos[1]
+	resp, err := cl.registerHost(c.Context, host, id)
+	if err != nil {
+		return err
+	}
+	return r.hostAnswer(fmt.Sprintf("Registering host %s with id %s", host, id), host, resp.Status, resp.Message, resp)
+}
+
+func (r *runner) deregister(c *ucli.Context) error {
+	ref, err := oneArg(c, "<host>")
+	if err != nil {
+		return err
+	}
+	cl, err := r.api(c)
+	if err != nil {
+		return err
+	}
+	hosts, err := cl.resolveHosts(c.Context, []string{ref})
+	if err != nil {
+		return err
+	}
+	host := hosts[0]
+	if !c.Bool("yes") {
+		fmt.Fprintf(r.prompt(), "This will deregister the host %s, removing its deployments and history\n", host)
+		if !r.confirmOn(r.prompt()) {
+			return &apiError{Status: "ABORTED", Message: "Aborted: not deregistering " + host}
+		}
+	}
+	resp, err := cl.deregisterHost(c.Context, host)
+	if err != nil {
+		return err
+	}
+	return r.hostAnswer("Deregistering host "+host, host, resp.Status, resp.Message, resp)
+}
+
+// hostAnswer prints register's and deregister's outcome.
+func (r *runner) hostAnswer(intro, host, status, message string, resp any) error {
+	if r.json {
+		if err := writeJSON(r.stdout, resp); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(r.stdout, intro)
+		if status == model.StatusOK {
+			fmt.Fprintf(r.stdout, "%s: done\n", host)
+		} else {
+			fmt.Fprintf(r.stdout, "%s: failed: %s\n", host, statusText(status, message))
+		}
+	}
+	if status != model.StatusOK {
+		return errFailed
+	}
+	return nil
+}
+
+func (r *runner) masters(c *ucli.Context) error {
+	cl, err := r.api(c)
+	if err != nil {
+		return err
+	}
+	names, err := cl.masters(c.Context)
+	if err != nil {
+		return err
+	}
+	if r.json {
+		if names == nil {
+			names = []string{}
+		}
+		return writeJSON(r.stdout, names)
+	}
+	for _, n := range names {
+		fmt.Fprintln(r.stdout, n)
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errNoMasters is the original's message when no master was given by any means.
+var errNoMasters = errors.New("no masters specified.  Use the -z or -d option to specify which helios cluster/master to connect to")
+
+// masterSource says where masters come from, in the order the original looks: flags,
+// then HELIOS_MASTER, then ~/.helios/config.
+type masterSource struct {
+	URIs     []string // -z
+	Domains  []string // -d, already split at commas
+	SRVName  string   // --srv-name ("" = from config or "helios")
+	Resolver string   // --resolver or HELIOS_RESOLVER: host:port of a DNS server
+}
+
+// fileConfig is ~/.helios/config.
+type fileConfig struct {
+	MasterEndpoints []string `json:"masterEndpoints"`
+	Domains         []string `json:"domains"`
+	SRVName         string   `json:"srvName"`
+}
+
+// loadFileConfig reads ~/.helios/config; a missing file is no error.
+func loadFileConfig(home string) (*fileConfig, error) {
+	if home == "" {
+		return nil, nil
+	}
+	path := filepath.Join(home, ".helios", "config")
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var c fileConfig
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// completeSource fills a source given no -z or -d from HELIOS_MASTER, then the config file.
+func completeSource(src masterSource, env func(string) string) (masterSource, error) {
+	if len(src.URIs) > 0 || len(src.Domains) > 0 {
+		if src.SRVName == "" {
+			src.SRVName = "helios"
+		}
+		return src, nil
+	}
+	if m := env("HELIOS_MASTER"); m != "" {
+		if d, ok := strings.CutPrefix(m, "domain://"); ok {
+			src.Domains = splitDomains([]string{d})
+		} else {
+			src.URIs = []string{m}
+		}
+	} else {
+		cfg, err := loadFileConfig(env("HOME"))
+		if err != nil {
+			return src, err
+		}
+		if cfg != nil {
+			src.URIs = cfg.MasterEndpoints
+			src.Domains = splitDomains(cfg.Domains)
+			if src.SRVName == "" {
+				src.SRVName = cfg.SRVName
+			}
+		}
+	}
+	if src.SRVName == "" {
+		src.SRVName = "helios"
+	}
+	if len(src.URIs) == 0 && len(src.Domains) == 0 {
+		return src, errNoMasters
+	}
+	return src, nil
+}
+
+// splitDomains splits comma-separated -d values and drops empty ones.
+func splitDomains(in []string) []string {
+	var out []string
+	for _, d := range in {
+		for _, p := range strings.Split(d, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// newResolver returns the system resolver, or one that sends every query to addr.
+func newResolver(addr string) *net.Resolver {
+	if addr == "" {
+		return net.DefaultResolver
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		addr = net.JoinHostPort(addr, "53")
+	}
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+}
+
+// resolveMasters turns the source into base URLs: every address of each -z host name (so
+// retries move between them), then each domain's SRV targets.
+func resolveMasters(ctx context.Context, src masterSource, r *net.Resolver) ([]*url.URL, error) {
+	var out []*url.URL
+	for _, raw := range src.URIs {
+		u, err := parseMasterURI(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, expandHost(ctx, u, r)...)
+	}
+	for _, d := range src.Domains {
+		found := false
+		for _, scheme := range []string{"http", "https"} {
+			lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, srvs, err := r.LookupSRV(lctx, src.SRVName, scheme, d)
+			cancel()
+			if err != nil {
+				continue
+			}
+			for _, s := range srvs {
+				host := strings.TrimSuffix(s.Target, ".")
+				out = append(out, &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(int(s.Port)))})
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("Failed to resolve helios master in %s (srv: %s)", d, src.SRVName)
+		}
+	}
+	return out, nil
+}
+
+// parseMasterURI reads "http://h:p", "https://h:p" or a bare "h:p" (http assumed).
+func parseMasterURI(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid master URI %q: %w", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("invalid master URI %q: want http://host:port or https://host:port", raw)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}, nil
+}
+
+// expandHost resolves an http URL's host name to all of its addresses. HTTPS URLs keep the
+// name, which certificate checks need; so does a name that does not resolve now (the
+// request then reports the error, and retries, like any other connection failure).
+func expandHost(ctx context.Context, u *url.URL, r *net.Resolver) []*url.URL {
+	host, port := u.Hostname(), u.Port()
+	if u.Scheme != "http" || net.ParseIP(host) != nil {
+		return []*url.URL{u}
+	}
+	if port == "" {
+		port = "80"
+	}
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	addrs, err := r.LookupIPAddr(lctx, host)
+	if err != nil || len(addrs) == 0 {
+		return []*url.URL{u}
+	}
+	out := make([]*url.URL, 0, len(addrs))
+	for _, a := range addrs {
+		c := *u
+		c.Host = net.JoinHostPort(a.IP.String(), port)
+		out = append(out, &c)
+	}
+	return out
+}
