@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -20,20 +19,5 @@ const (
 // agent must start and keep its containers even while etcd is down): the first request
 // fails with ErrUnavailable instead. dialTimeout bounds each connection attempt.
 func Connect(ctx context.Context, endpoints []string, dialTimeout time.Duration, log *zap.Logger) (*clientv3.Client, error) {
-	if len(endpoints) == 0 {
-		return nil, errors.New("connect to etcd: no endpoints")
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if log == nil {
-		log = zap.NewNop()
-	}
-	return clientv3.New(clientv3.Config{
-		Endpoints:            endpoints,
-		DialTimeout:          dialTimeout,
-		DialKeepAliveTime:    keepAliveTime,
-		DialKeepAliveTimeout: keepAliveTimeout,
-		Logger:               log,
-	})
+	return ConnectWith(ctx, ConnectConfig{Endpoints: endpoints, DialTimeout: dialTimeout, Logger: log})
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -25,8 +26,11 @@ const (
 type EmbedConfig struct {
 	Name, DataDir      string // member name ("" = "helios"); data directory, required
 	ClientURL, PeerURL string // e.g. http://127.0.0.1:2379 ; "" = that default
-	UnsafeNoFsync      bool   // tests only: a crash loses data
-	Logger             *zap.Logger
+	// ClientTLS, when set, serves clients over TLS (the client URL must be https); with a CA
+	// file clients must present a certificate signed by it.
+	ClientTLS     TLSFiles
+	UnsafeNoFsync bool // tests only: a crash loses data
+	Logger        *zap.Logger
 }
 
 // Embedded is a running in-process etcd member.
@@ -71,6 +75,12 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	ec.AutoCompactionMode = embed.CompactorModePeriodic
 	ec.AutoCompactionRetention = "1h"
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
+	if cfg.ClientTLS.Enabled() {
+		ec.ClientTLSInfo = transport.TLSInfo{
+			CertFile: cfg.ClientTLS.CertFile, KeyFile: cfg.ClientTLS.KeyFile,
+			TrustedCAFile: cfg.ClientTLS.CAFile, ClientCertAuth: cfg.ClientTLS.CAFile != "",
+		}
+	}
 	if cfg.Logger != nil {
 		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger)
 	} else {

@@ -32,6 +32,11 @@ func CommonFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "etcd-prefix", Value: "/helios", Usage: "root of Helios's keys in etcd"},
 		&ucli.DurationFlag{Name: "etcd-timeout", Value: 5 * time.Second, Usage: "deadline of each etcd request"},
+		&ucli.StringFlag{Name: "etcd-cacert", Usage: "CA bundle (PEM) verifying the etcd servers' certificates; turns on TLS"},
+		&ucli.StringFlag{Name: "etcd-cert", Usage: "client certificate (PEM) presented to etcd (with --etcd-key)"},
+		&ucli.StringFlag{Name: "etcd-key", Usage: "key (PEM) of --etcd-cert"},
+		&ucli.StringFlag{Name: "etcd-username", Usage: "etcd user, when etcd authentication is on"},
+		&ucli.StringFlag{Name: "etcd-password", EnvVars: []string{"HELIOS_ETCD_PASSWORD"}, Usage: "password of --etcd-username (better given as $HELIOS_ETCD_PASSWORD)"},
 		&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&ucli.BoolFlag{Name: "log-console", Usage: "human-readable logs instead of JSON"},
 	}
@@ -47,9 +52,16 @@ func NewRegistry() *prometheus.Registry {
 // ConnectStore connects to etcd at endpoints and wraps the client in a Store configured
 // from the common flags. close releases the client.
 func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log *zap.Logger, reg prometheus.Registerer) (st *store.Store, close func(), err error) {
-	cli, err := store.Connect(ctx, endpoints, 5*time.Second, log)
+	cli, err := store.ConnectWith(ctx, store.ConnectConfig{
+		Endpoints:   endpoints,
+		DialTimeout: 5 * time.Second,
+		TLS:         store.TLSFiles{CAFile: c.String("etcd-cacert"), CertFile: c.String("etcd-cert"), KeyFile: c.String("etcd-key")},
+		Username:    c.String("etcd-username"),
+		Password:    c.String("etcd-password"),
+		Logger:      log,
+	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect to etcd at %v: %w", endpoints, err)
+		return nil, nil, err
 	}
 	st = store.New(cli, store.Config{
 		Prefix:         c.String("etcd-prefix"),

@@ -1,0 +1,146 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/store"
+)
+
+// writePair writes a certificate and key signed by parent (self-signed when parent is nil)
+// and returns the certificate, its key and the file names.
+func writePair(t *testing.T, dir, name string, isCA bool, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:     []string{"localhost"},
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	if isCA {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
+	}
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		signer, signerKey = parent, parentKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key, certFile, keyFile
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestConnectsOverMutualTLS runs an etcd that demands client certificates and checks that
+// a store with the right files works and one without a client certificate cannot write.
+func TestConnectsOverMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey, caFile, _ := writePair(t, dir, "ca", true, nil, nil)
+	_, _, serverCert, serverKey := writePair(t, dir, "server", false, ca, caKey)
+	_, _, clientCert, clientKey := writePair(t, dir, "client", false, ca, caKey)
+
+	ctx := context.Background()
+	e, err := store.StartEmbedded(ctx, store.EmbedConfig{
+		DataDir:       filepath.Join(dir, "etcd"),
+		ClientURL:     fmt.Sprintf("https://127.0.0.1:%d", freePort(t)),
+		PeerURL:       fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		UnsafeNoFsync: true,
+		ClientTLS:     store.TLSFiles{CAFile: caFile, CertFile: serverCert, KeyFile: serverKey},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+
+	cli, err := store.ConnectWith(ctx, store.ConnectConfig{
+		Endpoints: e.Endpoints(), DialTimeout: 2 * time.Second,
+		TLS: store.TLSFiles{CAFile: caFile, CertFile: clientCert, KeyFile: clientKey},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	st := store.New(cli, store.Config{RequestTimeout: 3 * time.Second})
+	if err := st.RegisterHost(ctx, "tls-host", "id1"); err != nil {
+		t.Fatalf("register over mutual TLS: %v", err)
+	}
+	if _, err := st.HostID(ctx, "tls-host"); err != nil {
+		t.Fatalf("read back over mutual TLS: %v", err)
+	}
+
+	// Trusting the CA but presenting no client certificate: the server refuses.
+	anon, err := store.ConnectWith(ctx, store.ConnectConfig{
+		Endpoints: e.Endpoints(), DialTimeout: time.Second, TLS: store.TLSFiles{CAFile: caFile},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anon.Close()
+	anonStore := store.New(anon, store.Config{RequestTimeout: 2 * time.Second})
+	if err := anonStore.RegisterHost(ctx, "intruder", "id2"); err == nil {
+		t.Fatal("a client without a certificate could write")
+	}
+	if _, err := st.HostID(ctx, "intruder"); !errors.Is(err, store.ErrHostNotFound) {
+		t.Fatalf("intruder host: %v, want ErrHostNotFound", err)
+	}
+}
+
+func TestConnectRefusesHalfAClientCertificate(t *testing.T) {
+	_, err := store.ConnectWith(context.Background(), store.ConnectConfig{
+		Endpoints: []string{"https://127.0.0.1:1"}, TLS: store.TLSFiles{CertFile: "/x/client.pem"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "needs its key") {
+		t.Fatalf("got %v, want an error saying the certificate needs its key", err)
+	}
+	_, err = store.ConnectWith(context.Background(), store.ConnectConfig{
+		Endpoints: []string{"https://127.0.0.1:1"}, TLS: store.TLSFiles{CAFile: "/nonexistent/ca.pem"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
+		t.Fatalf("got %v, want an error naming the missing CA file", err)
+	}
+}
