@@ -13,7 +13,6 @@ import (
 	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
 
@@ -137,7 +136,7 @@ func (m *Master) register(ctx context.Context) error {
 		Version:   model.Version,
 		StartTime: time.Now().UnixMilli(),
 	}
-	err := store.KeepLeased(ctx, m.cfg.Store.Client(), m.cfg.LeaseTTL, m.log, func(ctx context.Context, lease clientv3.LeaseID) error {
+	err := store.KeepLeased(ctx, m.cfg.Store.Client(), m.cfg.LeaseTTL, m.log, func(ctx context.Context, lease store.LeaseID) error {
 		return m.cfg.Store.PutMaster(ctx, info, lease)
 	})
 	if ctx.Err() != nil {

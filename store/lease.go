@@ -25,7 +25,7 @@ const (
 // unreachable longer than ttl, or someone revoked the lease) it takes a new lease and calls
 // attach again, backing off while etcd cannot be reached. When ctx is done it revokes the
 // lease, so bound keys vanish at once rather than after ttl, and returns ctx.Err().
-func KeepLeased(ctx context.Context, cli *clientv3.Client, ttl time.Duration, log *zap.Logger, attach func(ctx context.Context, lease clientv3.LeaseID) error) error {
+func KeepLeased(ctx context.Context, cli *clientv3.Client, ttl time.Duration, log *zap.Logger, attach func(ctx context.Context, lease LeaseID) error) error {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -87,3 +87,6 @@ func revoke(ctx context.Context, cli *clientv3.Client, id clientv3.LeaseID, log 
 		log.Info("cannot revoke lease, it will expire", zap.String("lease-id", fmt.Sprintf("%x", int64(id))), zap.Error(err))
 	}
 }
+
+// LeaseID names an etcd lease, so callers outside store need not import the etcd client.
+type LeaseID = clientv3.LeaseID
