@@ -17,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	ucli "github.com/urfave/cli/v2"
-	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"go.uber.org/zap"
 )
 
@@ -125,7 +125,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		Store:   st,
 		Runtime: rt,
 		KeepUp: func(ctx context.Context) error {
-			return store.KeepLeased(ctx, st.Client(), s.LeaseTTL, log, func(ctx context.Context, lease clientv3.LeaseID) error {
+			return store.KeepLeased(ctx, st.Client(), s.LeaseTTL, log, func(ctx context.Context, lease store.LeaseID) error {
 				return st.PutUp(ctx, s.Name, lease)
 			})
 		},

@@ -1,0 +1,266 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+)
+
+// Config configures an Agent. Name, Store and Runtime are required.
+type Config struct {
+	Name    string  // host name, as registered
+	Store   Store   // required
+	Runtime Runtime // required
+	// KeepUp keeps the host's lease-bound up key alive until ctx ends (wired by the caller
+	// to store.KeepLeased + PutUp, as only store speaks etcd). nil: no up key.
+	KeepUp func(ctx context.Context) error
+	// WatchPrefix is the key prefix of this host's deployments (store Keys().Host(name)).
+	WatchPrefix string
+	Labels      map[string]string
+	Defaults    HostDefaults // --env, --dns, --bind, --add-host, --syslog-redirect-to
+	PortRange   PortRange    // default 20000:32768
+	StateDir    string       // default <tmp>/helios-agent-<name>
+	// ResyncInterval bounds how long a missed event can go unnoticed (default 30s);
+	// RestartDelay is the pause before an exited container is replaced (default 1s).
+	ResyncInterval time.Duration
+	RestartDelay   time.Duration
+	Version        string
+	Logger         *zap.Logger
+	Registerer     prometheus.Registerer
+	// PortFree tells whether a host port is free; default: try to bind it. Hollow agents
+	// (fake runtime) pass a func that always says yes.
+	PortFree func(proto string, port int) bool
+}
+
+// Agent reconciles one host's containers against its deployments in etcd.
+type Agent struct {
+	cfg     Config
+	log     *zap.Logger
+	m       *metrics
+	ports   *portAllocator
+	started time.Time
+
+	poke chan struct{} // coalesced trigger of the loop
+
+	mu          sync.Mutex
+	reported    map[model.JobID]model.TaskStatus // statuses as last written
+	busy        map[model.JobID]bool             // jobs with a worker applying actions
+	watching    map[string]bool                  // containers with an exit watcher
+	failedUntil map[model.JobID]time.Time        // start failures back off until then
+	lastDesired map[model.JobID]desiredTask      // last deployments read, for etcd outages
+	hostInfo    model.HostInfo                   // last written
+	engine      EngineInfo
+	wg          sync.WaitGroup // workers and watchers
+}
+
+// New checks cfg and fills defaults.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Name == "" || cfg.Store == nil || cfg.Runtime == nil {
+		return nil, errors.New("agent: Name, Store and Runtime are required")
+	}
+	if err := store.ValidName("host", cfg.Name); err != nil {
+		return nil, err
+	}
+	if cfg.PortRange == (PortRange{}) {
+		cfg.PortRange = PortRange{20000, 32768}
+	}
+	if cfg.PortRange.Start <= 0 || cfg.PortRange.End <= cfg.PortRange.Start || cfg.PortRange.End > 65536 {
+		return nil, fmt.Errorf("agent: bad port range %d:%d", cfg.PortRange.Start, cfg.PortRange.End)
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = filepath.Join(os.TempDir(), "helios-agent-"+sanitize(cfg.Name))
+	}
+	if cfg.WatchPrefix == "" {
+		cfg.WatchPrefix = store.NewKeys("").Host(cfg.Name)
+	}
+	if cfg.ResyncInterval <= 0 {
+		cfg.ResyncInterval = 30 * time.Second
+	}
+	if cfg.RestartDelay <= 0 {
+		cfg.RestartDelay = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Agent{
+		cfg:         cfg,
+		log:         cfg.Logger.With(zap.String("host", cfg.Name)),
+		m:           m,
+		ports:       newPortAllocator(cfg.PortRange, cfg.PortFree),
+		poke:        make(chan struct{}, 1),
+		reported:    map[model.JobID]model.TaskStatus{},
+		busy:        map[model.JobID]bool{},
+		watching:    map[string]bool{},
+		failedUntil: map[model.JobID]time.Time{},
+	}, nil
+}
+
+// Run registers the host and reconciles until ctx ends. It returns an error only when the
+// agent cannot start (state dir taken, host id conflict, runtime unreachable); once running,
+// failures are logged and retried.
+func (a *Agent) Run(ctx context.Context) error {
+	a.started = time.Now()
+	sd, err := openStateDir(a.cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	defer sd.close()
+	id, err := sd.hostID()
+	if err != nil {
+		return err
+	}
+	engine, err := a.cfg.Runtime.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("container runtime: %w", err)
+	}
+	a.engine = engine
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer func() {
+		cancel()
+		a.wg.Wait()
+	}()
+
+	if err := retry(ctx, a, "register host", func() error { return a.cfg.Store.RegisterHost(ctx, a.cfg.Name, id) }); err != nil {
+		return err
+	}
+	a.log.Info("host registered", zap.String("host-id", id), zap.String("docker-version", engine.Version))
+	if err := retry(ctx, a, "write host labels", func() error { return a.cfg.Store.PutHostLabels(ctx, a.cfg.Name, nonNil(a.cfg.Labels)) }); err != nil {
+		return err
+	}
+	if err := retry(ctx, a, "write host environment", func() error {
+		return a.cfg.Store.PutHostEnvironment(ctx, a.cfg.Name, nonNil(a.cfg.Defaults.Env))
+	}); err != nil {
+		return err
+	}
+	a.refreshHostInfo(ctx, true)
+	var statuses map[model.JobID]model.TaskStatus
+	if err := retry(ctx, a, "read task statuses", func() (err error) {
+		statuses, err = a.cfg.Store.TaskStatuses(ctx, a.cfg.Name)
+		return err
+	}); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.reported = statuses
+	a.mu.Unlock()
+
+	if a.cfg.KeepUp != nil {
+		a.goFunc(func() {
+			if err := a.cfg.KeepUp(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("keeping the host up stopped", zap.Error(err))
+			}
+		})
+	}
+	a.goFunc(func() { a.watch(ctx) })
+
+	resync := time.NewTicker(a.cfg.ResyncInterval)
+	defer resync.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		if wait := a.reconcile(ctx); wait > 0 {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.poke:
+		case <-timer.C:
+		case <-resync.C:
+			a.refreshHostInfo(ctx, false)
+		}
+	}
+}
+
+// watch pokes the loop on every change under the host's prefix and on every re-list.
+func (a *Agent) watch(ctx context.Context) {
+	lists := 0
+	_ = a.cfg.Store.WatchPrefix(ctx, a.cfg.WatchPrefix,
+		func([]store.KV, int64) {
+			if lists++; lists > 1 {
+				a.m.watchRestarts.Inc()
+			}
+			a.trigger()
+		},
+		func([]store.Event) { a.trigger() })
+}
+
+// trigger asks for a reconcile; triggers coalesce.
+func (a *Agent) trigger() {
+	select {
+	case a.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (a *Agent) goFunc(f func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+}
+
+// retry calls f until it succeeds, backing off while etcd is unavailable; other errors
+// (a host id conflict) end it.
+func retry(ctx context.Context, a *Agent, what string, f func() error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		a.m.etcdErrors.Inc()
+		a.log.Warn("etcd unavailable, retrying", zap.String("op", what), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// refreshHostInfo writes HostInfo when it changed (or always when force).
+func (a *Agent) refreshHostInfo(ctx context.Context, force bool) {
+	if e, err := a.cfg.Runtime.Info(ctx); err == nil {
+		a.engine = e
+	}
+	hi := collectHostInfo(a.engine)
+	if !force && !hostInfoChanged(a.hostInfo, hi) {
+		return
+	}
+	now := time.Now()
+	ai := model.AgentInfo{Name: a.cfg.Name, Version: a.cfg.Version, StartTime: a.started.UnixMilli(), Uptime: now.Sub(a.started).Milliseconds()}
+	if err := a.cfg.Store.PutHostInfo(ctx, a.cfg.Name, hi, ai); err != nil {
+		a.m.etcdErrors.Inc()
+		a.log.Warn("write host info", zap.Error(err))
+		return
+	}
+	a.hostInfo = hi
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(m)
+}

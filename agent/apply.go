@@ -1,0 +1,242 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"go.uber.org/zap"
+)
+
+// reapTimeout is how long a container no deployment knows gets between SIGTERM and SIGKILL.
+const reapTimeout = 10 * time.Second
+
+// apply carries out one action. d is the job's deployment (zero if none), rep its status as
+// last written and used the host ports the agent's containers held when planning.
+func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.TaskStatus, used map[portKey]bool) error {
+	switch act.Kind {
+	case actReport:
+		st := a.statusFor(act.JobID, d.Job, rep)
+		st.Goal, st.State, st.ContainerID = act.Goal, act.State, act.ContainerID
+		if act.ContainerID != "" {
+			if c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID); err == nil && d.Job != nil {
+				st.Ports = taskPorts(d.Job, c.Ports)
+			}
+		}
+		if act.State == model.StateExited {
+			if c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID); err == nil {
+				st.ContainerError = fmt.Sprintf("exit code %d", c.ExitCode)
+			}
+		}
+		return a.setStatus(ctx, act.JobID, st)
+
+	case actDeleteStatus:
+		return a.deleteStatus(ctx, act.JobID)
+
+	case actStop:
+		st := a.statusFor(act.JobID, d.Job, rep)
+		st.Goal, st.ContainerID = act.Goal, act.ContainerID
+		st.State = model.StateStopping
+		if err := a.setStatus(ctx, act.JobID, st); err != nil {
+			return err
+		}
+		if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(d.Job)); err != nil {
+			return err
+		}
+		st.State = model.StateStopped
+		return a.setStatus(ctx, act.JobID, st)
+
+	case actRemove:
+		job := d.Job
+		if job == nil {
+			job = rep.Job
+		}
+		if !act.Undeploy {
+			timeout := reapTimeout
+			if job != nil {
+				timeout = killTimeout(job)
+			}
+			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, timeout); err != nil && !errors.Is(err, ErrNoSuchContainer) {
+				return err
+			}
+			return a.cfg.Runtime.Remove(ctx, act.ContainerID)
+		}
+		c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID)
+		if err != nil && !errors.Is(err, ErrNoSuchContainer) {
+			return err
+		}
+		st := a.statusFor(act.JobID, job, rep)
+		st.Goal, st.ContainerID = model.GoalUndeploy, act.ContainerID
+		if err == nil && c.Running {
+			st.State = model.StateStopping
+			if err := a.setStatus(ctx, act.JobID, st); err != nil {
+				return err
+			}
+			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(job)); err != nil {
+				return err
+			}
+		}
+		if rep.State != model.StateStopped || st.State == model.StateStopping {
+			st.State = model.StateStopped
+			if err := a.setStatus(ctx, act.JobID, st); err != nil {
+				return err
+			}
+		}
+		if err := a.cfg.Runtime.Remove(ctx, act.ContainerID); err != nil {
+			return err
+		}
+		return a.deleteStatus(ctx, act.JobID)
+
+	case actStart:
+		if d.Job == nil {
+			return fmt.Errorf("start %s: job unknown", act.JobID)
+		}
+		if act.ContainerID != "" {
+			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(d.Job)); err != nil && !errors.Is(err, ErrNoSuchContainer) {
+				return err
+			}
+			if err := a.cfg.Runtime.Remove(ctx, act.ContainerID); err != nil {
+				return err
+			}
+			a.m.restarts.Inc()
+		}
+		err := a.start(ctx, act, d, rep, used)
+		if err != nil && ctx.Err() == nil {
+			a.mu.Lock()
+			a.failedUntil[act.JobID] = time.Now().Add(max(a.cfg.RestartDelay, 5*time.Second))
+			a.mu.Unlock()
+		}
+		return err
+	}
+	return fmt.Errorf("unknown action %q", act.Kind)
+}
+
+// start creates and starts a container for the job: CREATING, STARTING, RUNNING, or FAILED.
+func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.TaskStatus, used map[portKey]bool) error {
+	j := d.Job
+	protos := map[string]string{}
+	for name, pm := range j.Ports {
+		if !pm.IsStatic() {
+			protos[name] = pm.Proto()
+		}
+	}
+	dyn, err := a.ports.allocate(protos, used)
+	if err != nil {
+		return a.fail(ctx, act, j, rep, "", err)
+	}
+	defer a.ports.release(protos, dyn)
+
+	spec := a.spec(j, dyn)
+	spec.Name = containerName(a.cfg.Name, j.ID)
+	spec.Labels[LabelSpecHash] = d.SpecHash
+
+	st := a.statusFor(act.JobID, j, rep)
+	st.Goal, st.State, st.ContainerID, st.ContainerError = act.Goal, model.StateCreating, "", ""
+	st.Ports = taskPorts(j, spec.Ports)
+	st.Env = envMap(spec.Env)
+	if err := a.setStatus(ctx, act.JobID, st); err != nil {
+		return err
+	}
+	id, err := a.cfg.Runtime.Create(ctx, spec)
+	if err != nil {
+		return a.fail(ctx, act, j, st, "", err)
+	}
+	st.State, st.ContainerID = model.StateStarting, id
+	if err := a.setStatus(ctx, act.JobID, st); err != nil {
+		return err
+	}
+	if err := a.cfg.Runtime.Start(ctx, id); err != nil {
+		return a.fail(ctx, act, j, st, id, err)
+	}
+	a.m.starts.Inc()
+	a.watchExits(ctx, []Container{{ID: id, Running: true, Labels: spec.Labels}})
+	st.State = model.StateRunning
+	return a.setStatus(ctx, act.JobID, st)
+}
+
+// fail reports FAILED with the error and returns it.
+func (a *Agent) fail(ctx context.Context, act action, j *model.Job, st model.TaskStatus, cid string, cause error) error {
+	st.Job, st.Goal, st.State, st.ContainerID = j, act.Goal, model.StateFailed, cid
+	st.ContainerError = cause.Error()
+	if err := a.setStatus(ctx, act.JobID, st); err != nil {
+		a.log.Warn("report FAILED", zap.String("job-id", string(act.JobID)), zap.Error(err))
+	}
+	return cause
+}
+
+// statusFor starts a status from the last reported one, with the job filled in.
+func (a *Agent) statusFor(id model.JobID, j *model.Job, rep model.TaskStatus) model.TaskStatus {
+	st := rep
+	if j != nil {
+		st.Job = j
+	}
+	if st.Throttled == "" {
+		st.Throttled = model.ThrottleNo
+	}
+	return st
+}
+
+// setStatus writes a status with its history event and remembers it. A failed write is
+// retried by the next reconcile, since plan compares against what was last written.
+func (a *Agent) setStatus(ctx context.Context, id model.JobID, st model.TaskStatus) error {
+	if err := a.cfg.Store.SetTaskStatus(ctx, a.cfg.Name, id, st, true); err != nil {
+		a.m.etcdErrors.Inc()
+		return fmt.Errorf("set status %s of %s: %w", st.State, id, err)
+	}
+	a.log.Info("task status", zap.String("job-id", string(id)), zap.String("state", string(st.State)), zap.String("container-id", short(st.ContainerID)))
+	a.mu.Lock()
+	a.reported[id] = st
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Agent) deleteStatus(ctx context.Context, id model.JobID) error {
+	if err := a.cfg.Store.DeleteTaskStatus(ctx, a.cfg.Name, id); err != nil {
+		a.m.etcdErrors.Inc()
+		return fmt.Errorf("delete status of %s: %w", id, err)
+	}
+	a.mu.Lock()
+	delete(a.reported, id)
+	delete(a.failedUntil, id)
+	a.mu.Unlock()
+	return nil
+}
+
+// killTimeout is the job's secondsToWaitBeforeKill (default 120 s).
+func killTimeout(j *model.Job) time.Duration {
+	if j == nil {
+		return reapTimeout
+	}
+	return j.KillTimeout()
+}
+
+// taskPorts is the job's ports with the external ports actually bound.
+func taskPorts(j *model.Job, bound []PortBinding) map[string]model.PortMapping {
+	if len(j.Ports) == 0 {
+		return nil
+	}
+	out := make(map[string]model.PortMapping, len(j.Ports))
+	for name, pm := range j.Ports {
+		for _, b := range bound {
+			if b.ContainerPort == pm.InternalPort && b.Proto == pm.Proto() && b.HostPort != 0 {
+				ext := b.HostPort
+				pm.ExternalPort = &ext
+				break
+			}
+		}
+		out[name] = pm
+	}
+	return out
+}
+
+func envMap(env []string) map[string]string {
+	out := make(map[string]string, len(env))
+	for _, e := range env {
+		k, v, _ := strings.Cut(e, "=")
+		out[k] = v
+	}
+	return out
+}

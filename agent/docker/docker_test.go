@@ -1,0 +1,455 @@
+package docker_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/agent"
+	"github.com/helios-go/helios/agent/docker"
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
+	"github.com/helios-go/helios/test/testimage"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// These tests run the agent against the real Docker engine with the locally built test
+// image. Every container they make carries labelRun=runID and is removed at the end.
+const labelRun = "helios.test-run"
+
+var (
+	runID     = randHex(4)
+	etcdCli   *clientv3.Client
+	dockerErr error // why Docker cannot be used, nil if it can
+	imageOnce sync.Once
+	imageErr  error
+	hostSeq   atomic.Int64
+)
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func TestMain(m *testing.M) {
+	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
+		dockerErr = fmt.Errorf("`docker info` failed: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	dir, err := os.MkdirTemp("", "docker-e2e-etcd")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cli, e, err := storetest.Start(context.Background(), dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	etcdCli = cli
+	code := m.Run()
+	cleanupRun()
+	cli.Close()
+	e.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cleanupRun removes every container and volume this run made.
+func cleanupRun() {
+	if dockerErr != nil {
+		return
+	}
+	out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label="+labelRun+"="+runID).Output()
+	if ids := strings.Fields(string(out)); len(ids) > 0 {
+		_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
+	}
+	out, _ = exec.Command("docker", "volume", "ls", "-q", "--filter", "name=helios-test-"+runID).Output()
+	if vs := strings.Fields(string(out)); len(vs) > 0 {
+		_ = exec.Command("docker", append([]string{"volume", "rm", "-f"}, vs...)...).Run()
+	}
+}
+
+func needDocker(t *testing.T) *docker.Docker {
+	t.Helper()
+	if dockerErr != nil {
+		t.Skipf("skipping: no usable Docker engine: %v", dockerErr)
+	}
+	imageOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		imageErr = testimage.Build(ctx, testimage.Tag)
+	})
+	if imageErr != nil {
+		t.Fatalf("build test image: %v", imageErr)
+	}
+	d, err := docker.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestEngineInfoNegotiatesAPIVersion(t *testing.T) {
+	d := needDocker(t)
+	info, err := d.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}} {{.Server.APIVersion}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(out))
+	if info.Version != f[0] || info.APIVersion != f[1] {
+		t.Errorf("engine info %s API %s, docker version says %v", info.Version, info.APIVersion, f)
+	}
+}
+
+// harness is an agent on the real engine over the shared etcd.
+type harness struct {
+	t      *testing.T
+	d      *docker.Docker
+	st     *store.Store
+	name   string
+	dir    string
+	cfg    agent.Config
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newHarness(t *testing.T, mod func(*agent.Config)) *harness {
+	d := needDocker(t)
+	h := &harness{t: t, d: d, st: store.New(etcdCli, store.Config{Prefix: "/e2e"}),
+		name: fmt.Sprintf("e2e-%s-%d", runID, hostSeq.Add(1)), dir: t.TempDir()}
+	base := 42000 + int(hostSeq.Load())*100 // disjoint ranges: agents share the engine
+	h.cfg = agent.Config{
+		Name: h.name, Store: h.st, Runtime: d,
+		KeepUp: func(ctx context.Context) error {
+			return store.KeepLeased(ctx, etcdCli, 2*time.Second, nil, func(ctx context.Context, l clientv3.LeaseID) error { return h.st.PutUp(ctx, h.name, l) })
+		},
+		WatchPrefix:    h.st.Keys().Host(h.name),
+		PortRange:      agent.PortRange{Start: base, End: base + 100},
+		StateDir:       h.dir,
+		ResyncInterval: 500 * time.Millisecond,
+		RestartDelay:   200 * time.Millisecond,
+		Defaults:       agent.HostDefaults{Env: map[string]string{"AGENT_ENV": "yes"}},
+	}
+	if mod != nil {
+		mod(&h.cfg)
+	}
+	t.Cleanup(func() {
+		h.stop()
+		// Remove this agent's containers even if the test failed half-way.
+		cs, _ := d.List(context.Background(), map[string]string{agent.LabelHost: h.name})
+		for _, c := range cs {
+			_ = d.Remove(context.Background(), c.ID)
+		}
+	})
+	return h
+}
+
+func (h *harness) start() {
+	h.t.Helper()
+	a, err := agent.New(h.cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- a.Run(ctx) }()
+	h.eventually("host up", 15*time.Second, func() bool {
+		hs, err := h.st.HostStatus(context.Background(), h.name)
+		return err == nil && hs.Status == model.HostUp
+	})
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	if err := <-h.done; err != nil {
+		h.t.Errorf("agent: %v", err)
+	}
+	h.cancel = nil
+}
+
+func (h *harness) eventually(what string, d time.Duration, f func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if f() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h.t.Fatalf("timed out after %s waiting for %s", d, what)
+}
+
+func (h *harness) job(name string, mod func(*model.Job)) model.JobID {
+	h.t.Helper()
+	j := model.Job{Image: testimage.Tag, Labels: map[string]string{labelRun: runID}}
+	if mod != nil {
+		mod(&j)
+	}
+	j, err := model.WithComputedID(name, "1", j)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.st.CreateJob(context.Background(), j); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.st.Deploy(context.Background(), h.name, model.Deployment{JobID: j.ID, Goal: model.GoalStart}, ""); err != nil {
+		h.t.Fatal(err)
+	}
+	return j.ID
+}
+
+func (h *harness) waitState(id model.JobID, want model.State, cond func(model.TaskStatus) bool) model.TaskStatus {
+	h.t.Helper()
+	var st model.TaskStatus
+	h.eventually(fmt.Sprintf("%s %s", id.Name(), want), 30*time.Second, func() bool {
+		sts, err := h.st.TaskStatuses(context.Background(), h.name)
+		if err != nil {
+			return false
+		}
+		st = sts[id]
+		return st.State == want && (cond == nil || cond(st))
+	})
+	return st
+}
+
+func (h *harness) inspect(id string) container.InspectResponse {
+	h.t.Helper()
+	r, err := h.d.Client().ContainerInspect(context.Background(), id, client.ContainerInspectOptions{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r.Container
+}
+
+func TestEveryJobOptionReachesDocker(t *testing.T) {
+	bindDir, agentBind := t.TempDir(), t.TempDir()
+	h := newHarness(t, func(c *agent.Config) {
+		c.Defaults.DNS = []string{"10.9.9.9"}
+		c.Defaults.Binds = []agent.Mount{{Type: agent.MountBind, Source: agentBind, Target: "/agent-bind", ReadOnly: true}}
+		c.Defaults.ExtraHosts = []string{"db.example:10.1.2.3"}
+		c.Defaults.SyslogRedirectTo = "127.0.0.1:5514"
+	})
+	h.start()
+	mem, swap, shares, static := int64(64<<20), int64(128<<20), int64(512), 43999-int(hostSeq.Load())
+	vol := "helios-test-" + runID + "-named"
+	id := h.job("options", func(j *model.Job) {
+		j.Command = []string{"serve"}
+		j.Env = map[string]string{"JOB_ENV": "j", "AGENT_ENV": "job-wins"}
+		j.Ports = map[string]model.PortMapping{
+			"http": {InternalPort: 8080},
+			"dns":  {InternalPort: 53, ExternalPort: &static, Protocol: "udp", IP: "127.0.0.1"},
+		}
+		j.Volumes = map[string]string{"/data": "", "/named:ro": vol, "/bound:rw": bindDir}
+		j.Ramdisks = map[string]string{"/scratch": "rw,size=1m"}
+		j.Resources = &model.Resources{Memory: &mem, MemorySwap: &swap, CPUShares: &shares, CPUSet: "0"}
+		j.AddCapabilities = []string{"NET_ADMIN"}
+		j.DropCapabilities = []string{"MKNOD"}
+		j.SecurityOpt = []string{"no-new-privileges"}
+		j.NetworkMode = "bridge"
+		j.Hostname = "optbox"
+		j.Runtime = "runc"
+		j.Labels["team"] = "helios"
+	})
+	st := h.waitState(id, model.StateRunning, nil)
+	c := h.inspect(st.ContainerID)
+	hc, cfg := c.HostConfig, c.Config
+
+	if hc.Init == nil || !*hc.Init {
+		t.Error("init not on")
+	}
+	if !slices.Equal(cfg.Cmd, []string{"serve"}) || cfg.Hostname != "optbox" || cfg.Labels["team"] != "helios" || cfg.Labels[agent.LabelJobID] != string(id) {
+		t.Errorf("config: cmd %v hostname %q labels %v", cfg.Cmd, cfg.Hostname, cfg.Labels)
+	}
+	if hc.Memory != mem || hc.MemorySwap != swap || hc.CPUShares != shares || hc.CpusetCpus != "0" {
+		t.Errorf("resources: mem %d swap %d shares %d cpuset %q", hc.Memory, hc.MemorySwap, hc.CPUShares, hc.CpusetCpus)
+	}
+	hasCap := func(caps []string, c string) bool { return slices.Contains(caps, c) || slices.Contains(caps, "CAP_"+c) } // 20.10 adds CAP_
+	if !hasCap(hc.CapAdd, "NET_ADMIN") || !hasCap(hc.CapDrop, "MKNOD") || !slices.Contains(hc.SecurityOpt, "no-new-privileges") {
+		t.Errorf("caps %v / %v secopt %v", hc.CapAdd, hc.CapDrop, hc.SecurityOpt)
+	}
+	if hc.NetworkMode != "bridge" || hc.Runtime != "runc" || hc.Tmpfs["/scratch"] != "rw,size=1m" {
+		t.Errorf("network %q runtime %q tmpfs %v", hc.NetworkMode, hc.Runtime, hc.Tmpfs)
+	}
+	if len(hc.DNS) != 1 || hc.DNS[0].String() != "10.9.9.9" || !slices.Contains(hc.ExtraHosts, "db.example:10.1.2.3") {
+		t.Errorf("dns %v extra hosts %v", hc.DNS, hc.ExtraHosts)
+	}
+	if hc.LogConfig.Type != "syslog" || hc.LogConfig.Config["syslog-address"] != "udp://127.0.0.1:5514" || hc.LogConfig.Config["tag"] != string(id) {
+		t.Errorf("log config %+v", hc.LogConfig)
+	}
+	mounts := map[string]string{}
+	for _, m := range c.Mounts {
+		mounts[m.Destination] = fmt.Sprintf("%s %s rw=%v", m.Type, m.Source, m.RW)
+		if m.Type == "volume" && m.Destination == "/named" && m.Name != vol {
+			t.Errorf("named volume %q, want %q", m.Name, vol)
+		}
+	}
+	for dst, want := range map[string]string{"/bound": "bind " + bindDir + " rw=true", "/agent-bind": "bind " + agentBind + " rw=false"} {
+		if mounts[dst] != want {
+			t.Errorf("mount %s = %q, want %q", dst, mounts[dst], want)
+		}
+	}
+	if !strings.HasPrefix(mounts["/data"], "volume ") || !strings.HasSuffix(mounts["/named"], "rw=false") {
+		t.Errorf("mounts %v", mounts)
+	}
+	var httpPort int
+	for p, bs := range hc.PortBindings {
+		switch {
+		case p.Num() == 8080 && p.Proto() == "tcp":
+			fmt.Sscan(bs[0].HostPort, &httpPort)
+		case p.Num() == 53 && p.Proto() == "udp":
+			if bs[0].HostPort != fmt.Sprint(static) || bs[0].HostIP.String() != "127.0.0.1" {
+				t.Errorf("static udp binding %+v", bs)
+			}
+		}
+	}
+	if httpPort < h.cfg.PortRange.Start || httpPort >= h.cfg.PortRange.End {
+		t.Errorf("dynamic port %d outside %+v", httpPort, h.cfg.PortRange)
+	}
+	if got := st.Ports["http"].ExternalPort; got == nil || *got != httpPort {
+		t.Errorf("status ports %+v, container binds %d", st.Ports, httpPort)
+	}
+
+	// Inside the container.
+	code, out, err := h.d.Exec(context.Background(), st.ContainerID, []string{"/prog", "env"})
+	if err != nil || code != 0 {
+		t.Fatalf("exec env: %d %v", code, err)
+	}
+	env := string(out)
+	for _, want := range []string{
+		fmt.Sprintf("HELIOS_PORT_http=%s:%d", h.name, httpPort),
+		fmt.Sprintf("HELIOS_PORT_dns=%s:%d", h.name, static),
+		"JOB_ENV=j", "AGENT_ENV=job-wins",
+	} {
+		if !strings.Contains(env, want+"\n") {
+			t.Errorf("env inside lacks %s:\n%s", want, env)
+		}
+	}
+}
+
+func TestKilledContainerRestarted(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	id := h.job("killme", nil)
+	first := h.waitState(id, model.StateRunning, nil)
+	if out, err := exec.Command("docker", "kill", first.ContainerID).CombinedOutput(); err != nil {
+		t.Fatalf("docker kill: %v %s", err, out)
+	}
+	second := h.waitState(id, model.StateRunning, func(s model.TaskStatus) bool { return s.ContainerID != first.ContainerID })
+	cs, err := h.d.List(context.Background(), map[string]string{agent.LabelHost: h.name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || cs[0].ID != second.ContainerID || !cs[0].Running {
+		t.Errorf("want only the new running container, got %+v", cs)
+	}
+}
+
+func TestAgentRestartKeepsContainers(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	ids := []model.JobID{h.job("keep1", nil), h.job("keep2", nil)}
+	started := map[string]time.Time{}
+	for _, id := range ids {
+		st := h.waitState(id, model.StateRunning, nil)
+		c, err := h.d.Inspect(context.Background(), st.ContainerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started[c.ID] = c.StartedAt
+	}
+	h.stop()
+	h.start()
+	time.Sleep(1500 * time.Millisecond) // a few resyncs
+	cs, err := h.d.List(context.Background(), map[string]string{agent.LabelHost: h.name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 {
+		t.Fatalf("containers after restart: %+v", cs)
+	}
+	for _, c := range cs {
+		if s, ok := started[c.ID]; !ok || !s.Equal(c.StartedAt) || !c.Running {
+			t.Errorf("container %s: known %v, started %v then %v, running %v", c.ID[:12], ok, s, c.StartedAt, c.Running)
+		}
+	}
+}
+
+func TestStopSendsSIGTERMAndKeepsContainer(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	dir := t.TempDir()
+	wait := 30
+	id := h.job("term", func(j *model.Job) {
+		j.Env = map[string]string{"MARKER": "/marker/term"}
+		j.Volumes = map[string]string{"/marker": dir}
+		j.SecondsToWaitBeforeKill = &wait
+	})
+	h.waitState(id, model.StateRunning, nil)
+	time.Sleep(200 * time.Millisecond) // let prog install its handler
+	t0 := time.Now()
+	if err := h.st.SetGoal(context.Background(), h.name, id, model.GoalStop, ""); err != nil {
+		t.Fatal(err)
+	}
+	st := h.waitState(id, model.StateStopped, nil)
+	if el := time.Since(t0); el > 15*time.Second {
+		t.Errorf("stop took %s: SIGTERM not honoured?", el)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "term"))
+	if err != nil || !strings.Contains(string(b), "terminated") {
+		t.Errorf("marker %q, %v: SIGTERM not delivered", b, err)
+	}
+	c, err := h.d.Inspect(context.Background(), st.ContainerID)
+	if err != nil || c.Running {
+		t.Errorf("container after STOP: %+v %v (want kept, stopped)", c, err)
+	}
+	// Undeploy removes it and the status.
+	if err := h.st.Undeploy(context.Background(), h.name, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("container removed", 20*time.Second, func() bool {
+		_, err := h.d.Inspect(context.Background(), st.ContainerID)
+		return err != nil
+	})
+}
+
+func TestUnwantedHeliosContainerReaped(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	spy, err := h.d.Create(ctx, agent.ContainerSpec{
+		Name: "helios-" + h.name + "-ghost", Image: testimage.Tag, Init: true,
+		Labels: map[string]string{agent.LabelHost: h.name, agent.LabelJobID: "ghost:1:0000000000000000000000000000000000000000", labelRun: runID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.Start(ctx, spy); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.eventually("ghost reaped", 20*time.Second, func() bool {
+		_, err := h.d.Inspect(ctx, spy)
+		return err != nil
+	})
+}

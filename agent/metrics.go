@@ -1,0 +1,68 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the agent's own; registered on the registry given in Config.
+type metrics struct {
+	reconciles        *prometheus.CounterVec
+	reconcileDuration prometheus.Histogram
+	starts            prometheus.Counter
+	exits             prometheus.Counter
+	restarts          prometheus.Counter
+	etcdErrors        prometheus.Counter
+	watchRestarts     prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "helios_agent_reconcile_total", Help: "Reconcile passes, by result (ok, error).",
+		}, []string{"result"}),
+		reconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "helios_agent_reconcile_duration_seconds", Help: "Duration of one reconcile pass (planning and dispatch).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}),
+		starts:        prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_container_starts_total", Help: "Containers started."}),
+		exits:         prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_container_exits_total", Help: "Containers seen exiting."}),
+		restarts:      prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_container_restarts_total", Help: "Exited containers replaced by a new one."}),
+		etcdErrors:    prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_etcd_errors_total", Help: "Failed etcd reads and writes of the agent."}),
+		watchRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_watch_restarts_total", Help: "Times the watch on the host's keys listed again (compaction, lost leader, reconnect)."}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	var err error
+	// Several agents in one process (hollow agents) share one registry: adopt what is there.
+	m.reconciles, err = register(reg, m.reconciles)
+	if err != nil {
+		return nil, err
+	}
+	m.reconcileDuration, err = register(reg, m.reconcileDuration)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts} {
+		if *c, err = register(reg, *c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, fmt.Errorf("register agent metrics: %w", err)
+	}
+	return c, nil
+}

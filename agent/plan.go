@@ -1,0 +1,203 @@
+package agent
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/helios-go/helios/model"
+)
+
+// desiredTask is one deployment of this host with its job.
+type desiredTask struct {
+	Job      *model.Job // nil when the job could not be read: the task is then left alone
+	Goal     model.Goal
+	SpecHash string // of the container the job should run in now
+}
+
+// planInput is everything plan looks at.
+type planInput struct {
+	Desired      map[model.JobID]desiredTask
+	Containers   []Container                      // this host's helios containers, running or not
+	Reported     map[model.JobID]model.TaskStatus // task statuses as last written to etcd
+	Now          time.Time
+	RestartDelay time.Duration
+}
+
+type actionKind string
+
+const (
+	// actStart creates and starts a container for the job; if ContainerID is set, that
+	// container is stopped and removed first (a restart or a recreate).
+	actStart actionKind = "start"
+	// actStop stops ContainerID, keeping it, reporting STOPPING then STOPPED.
+	actStop actionKind = "stop"
+	// actRemove stops and removes ContainerID. With Undeploy it reports STOPPING and
+	// STOPPED (if it ran) and deletes the task status afterwards.
+	actRemove actionKind = "remove"
+	// actReport writes State for the job without touching containers.
+	actReport actionKind = "report"
+	// actDeleteStatus deletes the job's task status.
+	actDeleteStatus actionKind = "delete-status"
+	// actWait asks for another reconcile After from now (a restart delay running out).
+	actWait actionKind = "wait"
+)
+
+// action is one step of a plan. Reason says why, for logs.
+type action struct {
+	Kind        actionKind
+	JobID       model.JobID
+	ContainerID string
+	Goal        model.Goal
+	State       model.State   // actReport
+	Undeploy    bool          // actRemove
+	After       time.Duration // actWait
+	Reason      string
+}
+
+func (a action) String() string {
+	s := fmt.Sprintf("%s job=%s", a.Kind, a.JobID)
+	if a.ContainerID != "" {
+		s += " container=" + short(a.ContainerID)
+	}
+	if a.State != "" {
+		s += " state=" + string(a.State)
+	}
+	return s + ": " + a.Reason
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// plan compares what should run with what runs and returns what to do. It is pure: the
+// loop feeds it fresh observations each time, so a missed event only delays convergence.
+// Actions for one job come in the order they must be applied.
+func plan(in planInput) []action {
+	byJob := map[model.JobID][]Container{}
+	for _, c := range in.Containers {
+		id := model.JobID(c.JobID())
+		byJob[id] = append(byJob[id], c)
+	}
+	ids := map[model.JobID]bool{}
+	for id := range in.Desired {
+		ids[id] = true
+	}
+	for id := range byJob {
+		ids[id] = true
+	}
+	for id := range in.Reported {
+		ids[id] = true
+	}
+	sorted := make([]model.JobID, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+
+	var out []action
+	for _, id := range sorted {
+		out = append(out, planJob(in, id, byJob[id])...)
+	}
+	return out
+}
+
+func planJob(in planInput, id model.JobID, cs []Container) []action {
+	d, wanted := in.Desired[id]
+	rep, reported := in.Reported[id]
+	if wanted && d.Job == nil {
+		return nil // deployment without a readable job: do nothing rather than guess
+	}
+	if !wanted || d.Goal == model.GoalUndeploy {
+		var out []action
+		why := "no deployment of this job on this host"
+		if wanted {
+			why = "goal UNDEPLOY"
+		}
+		if !reported && !wanted {
+			why = "helios container of this host that no deployment wants"
+		}
+		for i, c := range cs {
+			// Report the stop of the container the status speaks of; reap the rest quietly.
+			undeploy := reported && (c.ID == rep.ContainerID || i == len(cs)-1)
+			out = append(out, action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: model.GoalUndeploy, Undeploy: undeploy, Reason: why})
+			if undeploy {
+				reported = false // the remove deletes the status
+			}
+		}
+		if reported {
+			out = append(out, action{Kind: actDeleteStatus, JobID: id, Reason: why + "; no container left"})
+		}
+		return out
+	}
+
+	// Keep the newest running container (else the newest); extra ones are reaped.
+	var cur *Container
+	for i := range cs {
+		c := &cs[i]
+		if cur == nil || (c.Running && !cur.Running) || (c.Running == cur.Running && c.Created.After(cur.Created)) {
+			cur = c
+		}
+	}
+	var out []action
+	for _, c := range cs {
+		if c.ID != cur.ID {
+			out = append(out, action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: d.Goal, Reason: "extra container for the job"})
+		}
+	}
+	needs := func(st model.State, cid string) bool {
+		return !reported || rep.State != st || rep.ContainerID != cid || rep.Goal != d.Goal
+	}
+
+	switch d.Goal {
+	case model.GoalStop:
+		switch {
+		case cur != nil && cur.Running:
+			out = append(out, action{Kind: actStop, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "goal STOP"})
+		case cur != nil:
+			if needs(model.StateStopped, cur.ID) {
+				out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateStopped, Reason: "goal STOP, container not running"})
+			}
+		default:
+			if needs(model.StateStopped, "") {
+				out = append(out, action{Kind: actReport, JobID: id, Goal: d.Goal, State: model.StateStopped, Reason: "goal STOP, no container"})
+			}
+		}
+		return out
+	}
+
+	// Goal START.
+	switch {
+	case cur == nil:
+		out = append(out, action{Kind: actStart, JobID: id, Goal: d.Goal, Reason: "no container"})
+	case cur.Labels[LabelSpecHash] != d.SpecHash:
+		out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "container spec changed"})
+	case cur.Running:
+		if needs(model.StateRunning, cur.ID) {
+			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateRunning, Reason: "adopt running container"})
+		}
+	default:
+		if reported && rep.ContainerID == cur.ID && isLive(rep.State) {
+			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateExited,
+				Reason: fmt.Sprintf("container exited with code %d", cur.ExitCode)})
+		}
+		if wait := cur.FinishedAt.Add(in.RestartDelay).Sub(in.Now); !cur.FinishedAt.IsZero() && wait > 0 {
+			out = append(out, action{Kind: actWait, JobID: id, ContainerID: cur.ID, Goal: d.Goal, After: wait, Reason: "restart delay"})
+		} else {
+			out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "restart exited container"})
+		}
+	}
+	return out
+}
+
+// isLive tells whether a reported state means the container was (about to be) running.
+func isLive(s model.State) bool {
+	switch s {
+	case model.StateCreating, model.StateStarting, model.StateHealthchecking, model.StateRunning:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,121 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/model"
+)
+
+func TestPlan(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	const id = model.JobID("foo:1:0123456789012345678901234567890123456789")
+	const other = model.JobID("bar:1:0123456789012345678901234567890123456789")
+	job := &model.Job{ID: id, Image: "img"}
+	start := map[model.JobID]desiredTask{id: {Job: job, Goal: model.GoalStart, SpecHash: "h1"}}
+	stop := map[model.JobID]desiredTask{id: {Job: job, Goal: model.GoalStop, SpecHash: "h1"}}
+	undeploy := map[model.JobID]desiredTask{id: {Job: job, Goal: model.GoalUndeploy, SpecHash: "h1"}}
+	ctr := func(cid string, jid model.JobID, hash string, running bool, finished time.Time) Container {
+		return Container{ID: cid, Running: running, FinishedAt: finished, Created: now.Add(-time.Hour),
+			Labels: map[string]string{LabelHost: "h", LabelJobID: string(jid), LabelSpecHash: hash}}
+	}
+	st := func(s model.State, cid string, g model.Goal) map[model.JobID]model.TaskStatus {
+		return map[model.JobID]model.TaskStatus{id: {State: s, ContainerID: cid, Goal: g}}
+	}
+
+	tests := []struct {
+		name     string
+		desired  map[model.JobID]desiredTask
+		ctrs     []Container
+		reported map[model.JobID]model.TaskStatus
+		want     []string // "kind job container state", container and state may be "-"
+	}{
+		{name: "nothing deployed, nothing running", want: nil},
+		{name: "running and reported: nothing to do", desired: start,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart)},
+		{name: "start missing container", desired: start,
+			want: []string{"start foo - -"}},
+		{name: "adopt running container with matching spec hash", desired: start,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})},
+			want: []string{"report foo c1 RUNNING"}},
+		{name: "exited container reported then restarted after the delay", desired: start,
+			ctrs:     []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))},
+			reported: st(model.StateRunning, "c1", model.GoalStart),
+			want:     []string{"report foo c1 EXITED", "start foo c1 -"}},
+		{name: "exited container waits for the restart delay", desired: start,
+			ctrs:     []Container{ctr("c1", id, "h1", false, now.Add(-300*time.Millisecond))},
+			reported: st(model.StateExited, "c1", model.GoalStart),
+			want:     []string{"wait foo c1 -"}},
+		{name: "goal STOP stops and keeps the container", desired: stop,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"stop foo c1 -"}},
+		{name: "goal STOP on a stopped container reported once", desired: stop,
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-time.Minute))}, reported: st(model.StateStopped, "c1", model.GoalStop)},
+		{name: "goal STOP with no container reports STOPPED", desired: stop,
+			want: []string{"report foo - STOPPED"}},
+		{name: "absent deployment removes container and status", desired: nil,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"remove foo c1 undeploy"}},
+		{name: "goal UNDEPLOY removes", desired: undeploy,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"remove foo c1 undeploy"}},
+		{name: "absent deployment, no container: status deleted", reported: st(model.StateStopped, "c1", model.GoalStart),
+			want: []string{"delete-status foo - -"}},
+		{name: "spec hash change recreates", desired: start,
+			ctrs: []Container{ctr("c1", id, "old", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"start foo c1 -"}},
+		{name: "unknown helios container of this host reaped quietly", desired: start,
+			ctrs:     []Container{ctr("c1", id, "h1", true, time.Time{}), ctr("x9", other, "zz", true, time.Time{})},
+			reported: st(model.StateRunning, "c1", model.GoalStart),
+			want:     []string{"remove bar x9 -"}},
+		{name: "extra container of a wanted job reaped", desired: start,
+			ctrs:     []Container{ctr("c1", id, "h1", true, time.Time{}), ctr("c0", id, "h1", false, now.Add(-time.Hour))},
+			reported: st(model.StateRunning, "c1", model.GoalStart),
+			want:     []string{"remove foo c0 -"}},
+		{name: "deployment whose job is unreadable left alone", desired: map[model.JobID]desiredTask{id: {Goal: model.GoalStart}},
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-time.Hour))}},
+		{name: "goal back to START after STOP restarts at once", desired: start,
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-time.Minute))}, reported: st(model.StateStopped, "c1", model.GoalStop),
+			want: []string{"start foo c1 -"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := plan(planInput{Desired: tc.desired, Containers: tc.ctrs, Reported: tc.reported, Now: now, RestartDelay: time.Second})
+			var gs []string
+			for _, a := range got {
+				if a.Reason == "" {
+					t.Errorf("action %v has no reason", a)
+				}
+				c, s := a.ContainerID, string(a.State)
+				if c == "" {
+					c = "-"
+				}
+				if a.Undeploy {
+					s = "undeploy"
+				}
+				if s == "" {
+					s = "-"
+				}
+				gs = append(gs, strings.Join([]string{string(a.Kind), a.JobID.Name(), c, s}, " "))
+			}
+			if strings.Join(gs, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("plan:\n got %q\nwant %q", gs, tc.want)
+			}
+		})
+	}
+}
+
+func TestPlanWaitIsTheRemainingDelay(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	id := model.JobID("foo:1:0123456789012345678901234567890123456789")
+	got := plan(planInput{
+		Desired:      map[model.JobID]desiredTask{id: {Job: &model.Job{ID: id}, Goal: model.GoalStart, SpecHash: "h"}},
+		Containers:   []Container{{ID: "c", FinishedAt: now.Add(-400 * time.Millisecond), Labels: map[string]string{LabelJobID: string(id), LabelSpecHash: "h"}}},
+		Now:          now,
+		RestartDelay: time.Second,
+	})
+	if len(got) != 1 || got[0].Kind != actWait || got[0].After != 600*time.Millisecond {
+		t.Fatalf("want one wait of 600ms, got %v", got)
+	}
+}

@@ -1,0 +1,173 @@
+package agent
+
+import (
+	"context"
+	"maps"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"go.uber.org/zap"
+)
+
+// reconcile reads desired and actual state, plans, and hands each job's actions to a
+// worker goroutine (a job whose worker is still busy is left for the next pass; the worker
+// triggers one when done). It returns how soon another pass is wanted (0: no timer).
+func (a *Agent) reconcile(ctx context.Context) time.Duration {
+	t0 := time.Now()
+	defer func() { a.m.reconcileDuration.Observe(time.Since(t0).Seconds()) }()
+
+	desired, err := a.desired(ctx)
+	if err != nil {
+		a.m.etcdErrors.Inc()
+		a.m.reconciles.WithLabelValues("error").Inc()
+		a.log.Warn("read deployments", zap.Error(err))
+		return a.cfg.RestartDelay
+	}
+	ctrs, err := a.cfg.Runtime.List(ctx, map[string]string{LabelHost: a.cfg.Name})
+	if err != nil {
+		a.m.reconciles.WithLabelValues("error").Inc()
+		a.log.Warn("list containers", zap.Error(err))
+		return a.cfg.RestartDelay
+	}
+
+	a.mu.Lock()
+	reported := maps.Clone(a.reported)
+	a.mu.Unlock()
+	now := time.Now()
+	actions := plan(planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay})
+
+	a.watchExits(ctx, ctrs)
+	used := map[portKey]bool{}
+	for _, c := range ctrs {
+		for _, p := range c.Ports {
+			used[portKey{p.Proto, p.HostPort}] = true
+		}
+	}
+
+	var wait time.Duration
+	later := func(d time.Duration) {
+		if d > 0 && (wait == 0 || d < wait) {
+			wait = d
+		}
+	}
+	byJob := map[model.JobID][]action{}
+	var order []model.JobID
+	for _, act := range actions {
+		if _, ok := byJob[act.JobID]; !ok {
+			order = append(order, act.JobID)
+		}
+		byJob[act.JobID] = append(byJob[act.JobID], act)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, id := range order {
+		acts := byJob[id]
+		if a.busy[id] {
+			continue
+		}
+		var run []action
+		for _, act := range acts {
+			if act.Kind == actWait {
+				later(act.After)
+				continue
+			}
+			if act.Kind == actStart {
+				if until := a.failedUntil[id]; now.Before(until) {
+					later(until.Sub(now))
+					break
+				}
+			}
+			run = append(run, act)
+		}
+		if len(run) == 0 {
+			continue
+		}
+		a.busy[id] = true
+		d := desired[id]
+		a.goFunc(func() {
+			defer func() {
+				a.mu.Lock()
+				delete(a.busy, id)
+				a.mu.Unlock()
+				a.trigger()
+			}()
+			for _, act := range run {
+				a.log.Info("apply", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)),
+					zap.String("container-id", short(act.ContainerID)), zap.String("reason", act.Reason))
+				if err := a.apply(ctx, act, d, reported[id], used); err != nil {
+					if ctx.Err() == nil {
+						a.log.Error("action failed", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)), zap.Error(err))
+					}
+					return
+				}
+			}
+		})
+	}
+	a.m.reconciles.WithLabelValues("ok").Inc()
+	return wait
+}
+
+// desired reads the host's deployments and their jobs, computing each wanted spec hash.
+// When etcd cannot be read it answers from the last successful read, so a running host
+// keeps its containers managed (restarts go on) during an etcd outage.
+func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error) {
+	deps, jobs, _, err := a.cfg.Store.HostDeployments(ctx, a.cfg.Name)
+	if err != nil {
+		a.mu.Lock()
+		last := a.lastDesired
+		a.mu.Unlock()
+		if last != nil {
+			a.log.Warn("read deployments; using the last known", zap.Error(err))
+			a.m.etcdErrors.Inc()
+			return last, nil
+		}
+		return nil, err
+	}
+	out := make(map[model.JobID]desiredTask, len(deps))
+	for id, d := range deps {
+		t := desiredTask{Goal: d.Goal}
+		if j, ok := jobs[id]; ok {
+			t.Job = &j
+			t.SpecHash = specHash(a.spec(&j, nil), &j)
+		}
+		out[id] = t
+	}
+	a.mu.Lock()
+	a.lastDesired = out
+	a.mu.Unlock()
+	return out, nil
+}
+
+// spec builds the container spec of job with the given dynamic ports.
+func (a *Agent) spec(j *model.Job, ports map[string]int) ContainerSpec {
+	return buildSpec(specInput{Host: a.cfg.Name, Job: j, Defaults: a.cfg.Defaults, Ports: ports})
+}
+
+// watchExits starts one watcher per running container not yet watched: it triggers a
+// reconcile when the container stops. This is the per-task supervisor's seam; health checks
+// and flapping detection (issue 5) hang off it.
+func (a *Agent) watchExits(ctx context.Context, ctrs []Container) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, c := range ctrs {
+		if !c.Running || a.watching[c.ID] {
+			continue
+		}
+		a.watching[c.ID] = true
+		id, job := c.ID, c.JobID()
+		a.goFunc(func() {
+			code, err := a.cfg.Runtime.Wait(ctx, id)
+			a.mu.Lock()
+			delete(a.watching, id)
+			a.mu.Unlock()
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				a.m.exits.Inc()
+				a.log.Info("container exited", zap.String("job-id", job), zap.String("container-id", short(id)), zap.Int("exit-code", code))
+			}
+			a.trigger()
+		})
+	}
+}

@@ -1,0 +1,24 @@
+package agent
+
+import (
+	"context"
+
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+)
+
+// Store is the part of *store.Store the agent uses (consumer-side, so tests may wrap it).
+type Store interface {
+	HostID(ctx context.Context, host string) (string, error)
+	RegisterHost(ctx context.Context, host, id string) error
+	HostDeployments(ctx context.Context, host string) (map[model.JobID]model.Deployment, map[model.JobID]model.Job, int64, error)
+	PutHostInfo(ctx context.Context, host string, info model.HostInfo, agent model.AgentInfo) error
+	PutHostLabels(ctx context.Context, host string, labels map[string]string) error
+	PutHostEnvironment(ctx context.Context, host string, env map[string]string) error
+	SetTaskStatus(ctx context.Context, host string, id model.JobID, st model.TaskStatus, recordEvent bool) error
+	DeleteTaskStatus(ctx context.Context, host string, id model.JobID) error
+	TaskStatuses(ctx context.Context, host string) (map[model.JobID]model.TaskStatus, error)
+	WatchPrefix(ctx context.Context, prefix string, onReset func(kvs []store.KV, rev int64), onEvents func(evs []store.Event)) error
+}
+
+var _ Store = (*store.Store)(nil)
