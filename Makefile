@@ -19,6 +19,10 @@ build: ## build helios, helios-master, helios-agent and helios-solo into ./bin
 run: build ## build and run helios-solo (embedded etcd + master + agent on the local Docker)
 	$(BIN)/helios-solo --log-console $(SOLO_ARGS)
 
+.PHONY: busybox-image
+busybox-image: ## import a local busybox:latest image from Debian's busybox-static (nothing is pulled)
+	$(GO) run ./test/testimage/cmd/build-busybox
+
 .PHONY: test
 test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)

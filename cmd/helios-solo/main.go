@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,7 +14,11 @@ import (
 	"github.com/helios-go/helios/cmd/internal/daemon"
 	"github.com/helios-go/helios/model"
 	ucli "github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
 )
+
+// soloLabel marks the solo agent's host, so selectors can find it.
+const soloLabel = "solo=yes"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -22,13 +27,15 @@ func main() {
 	if err != nil {
 		home = "."
 	}
+	soloDir := filepath.Join(home, ".helios", "solo")
 	app := &ucli.App{
 		Name:    "helios-solo",
 		Usage:   "run Helios on this machine: embedded etcd, a master and an agent on the local Docker",
 		Version: model.Version,
-		Flags: append(append(daemon.CommonFlags(), daemon.MasterFlags()...),
-			daemon.EtcdFlags(filepath.Join(home, ".helios", "solo", "etcd"))...),
-		Action: func(c *ucli.Context) error { return run(ctx, c) },
+		Flags:   flags(soloDir),
+		// Env values and labels may hold commas.
+		DisableSliceFlagSeparator: true,
+		Action:                    func(c *ucli.Context) error { return run(ctx, c) },
 	}
 	if err := app.RunContext(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "helios-solo:", err)
@@ -36,7 +43,32 @@ func main() {
 	}
 }
 
+// flags are the master's and the agent's, sharing --name (the master's name and the host's).
+// The agent's metrics are served with the master's on the API port unless --agent-metrics
+// asks for an address of their own.
+func flags(soloDir string) []ucli.Flag {
+	fs := append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.EtcdFlags(filepath.Join(soloDir, "etcd"))...)
+	for _, f := range daemon.AgentFlags(daemon.DefaultAgentName(), "agent-metrics") {
+		switch f.Names()[0] {
+		case "name":
+			continue
+		case "agent-metrics":
+			f = &ucli.StringFlag{Name: "agent-metrics", Usage: "separate address for the agent's /metrics (default: with the master's)"}
+		case "state-dir":
+			f = &ucli.StringFlag{Name: "state-dir", Value: filepath.Join(soloDir, "agent"), Usage: "where the agent keeps its host id"}
+		case "labels":
+			f = &ucli.StringSliceFlag{Name: "labels", Value: ucli.NewStringSlice(soloLabel), Usage: "host label k=v (repeatable)"}
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
 func run(ctx context.Context, c *ucli.Context) error {
+	agentSettings, err := daemon.ParseAgentFlags(c, "agent-metrics")
+	if err != nil {
+		return err
+	}
 	log, err := daemon.NewLogger(c.String("log-level"), c.Bool("log-console"))
 	if err != nil {
 		return err
@@ -57,6 +89,25 @@ func run(ctx context.Context, c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(c.App.Writer, "helios agent %q: running containers on %s\n", agentSettings.Name, agentSettings.DockerHost)
 	fmt.Fprintf(c.App.Writer, "try: helios -z %s hosts\n", daemon.URL(m.APIAddr()))
-	return daemon.RunUntilDone(ctx, m.Run)
+
+	// Master and agent live and die together: if either fails, solo stops.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return named("master", m.Run(gctx)) })
+	g.Go(func() error {
+		printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
+		return named("agent", daemon.RunAgent(gctx, agentSettings, st, log, reg, printf))
+	})
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+func named(what string, err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
