@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/test/harness"
+)
+
+// TestManualWalkthroughOnSolo types the manual's walk-through as printed (image name aside)
+// against helios-solo: create, deploy, jobs, status, history, look inside the container,
+// undeploy.
+func TestManualWalkthroughOnSolo(t *testing.T) {
+	needDocker(t)
+	needBusybox(t)
+	bins := harness.BuildBinaries(t)
+	host := "solo-" + harness.RunID(t)
+	removeHostContainers(t, host)
+	args, master := soloArgs(t, host)
+	harness.Start(t, bins.Path("helios-solo"), args...)
+	harness.WaitHTTP(t, master+"/version", 60*time.Second)
+	harness.Eventually(t, 30*time.Second, func() error {
+		if out, _ := heliosCode(t, bins, master, "hosts", host); !strings.Contains(out, "Up ") {
+			return errorf("host %s not up yet:\n%s", host, out)
+		}
+		return nil
+	})
+
+	out := helios(t, bins, master, "create", "testjob:1", "busybox:latest", "--env", "FOO=bar", "-p", "foo=4711", "--",
+		"/bin/sh", "-c", "while true; do echo $FOO; date; sleep 60; done")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[0], "Creating job: {") || lines[1] != "Done." || !strings.HasPrefix(lines[2], "testjob:1:") {
+		t.Fatalf("create printed:\n%s\nwant Creating job: {json}, Done., the id", out)
+	}
+	id := lines[2]
+
+	out = helios(t, bins, master, "deploy", "testjob:1", host)
+	if !strings.Contains(out, "Deploying "+id+"|START on ["+host+"]") || !strings.Contains(out, host+": done") {
+		t.Fatalf("deploy printed:\n%s", out)
+	}
+	harness.Eventually(t, 60*time.Second, func() error {
+		if st := historyStates(helios(t, bins, master, "history", "testjob:1"), host); !slices.Contains(st, "RUNNING") {
+			return errorf("history so far %v", st)
+		}
+		return nil
+	})
+	if st := historyStates(helios(t, bins, master, "history", "testjob:1"), host); !slices.Equal(st, []string{"CREATING", "STARTING", "RUNNING"}) {
+		t.Fatalf("history states %v, want CREATING STARTING RUNNING", st)
+	}
+	out = helios(t, bins, master, "jobs", "testjob:1")
+	if !strings.Contains(out, `/bin/sh -c "while true; do echo $FOO; date; sleep 60; done"`) || !strings.Contains(out, "FOO=bar") {
+		t.Fatalf("jobs printed:\n%s", out)
+	}
+	out = helios(t, bins, master, "status", "--job", "testjob:1")
+	if !strings.Contains(out, "RUNNING") || !strings.Contains(out, "foo=4711:240") {
+		t.Fatalf("status printed:\n%s\nwant RUNNING and foo=4711:<port in 24000:24100>", out)
+	}
+
+	ids := hostContainers(t, host)
+	if len(ids) != 1 {
+		t.Fatalf("containers of %s: %v, want 1", host, ids)
+	}
+	env, err := exec.Command("docker", "exec", ids[0], "env").CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker exec env: %v: %s", err, env)
+	}
+	if !strings.Contains(string(env), "HELIOS_PORT_foo="+host+":240") || !strings.Contains(string(env), "FOO=bar") {
+		t.Fatalf("container env:\n%s\nwant HELIOS_PORT_foo=%s:<port> and FOO=bar", env, host)
+	}
+
+	out = helios(t, bins, master, "undeploy", "testjob:1", host, "--yes")
+	if !strings.Contains(out, host+": done") {
+		t.Fatalf("undeploy printed:\n%s", out)
+	}
+	harness.Eventually(t, 60*time.Second, func() error {
+		if ids := hostContainers(t, host); len(ids) != 0 {
+			return errorf("containers still there: %v", ids)
+		}
+		return nil
+	})
+	st := historyStates(helios(t, bins, master, "history", "testjob:1"), host)
+	if !slices.Equal(st, []string{"CREATING", "STARTING", "RUNNING", "STOPPING", "STOPPED"}) {
+		t.Fatalf("history states %v, want CREATING STARTING RUNNING STOPPING STOPPED", st)
+	}
+	// Undeployed everywhere, the job can be removed.
+	if out := helios(t, bins, master, "remove", "testjob:1", "--yes"); !strings.Contains(out, "Done") && !strings.Contains(out, "done") {
+		t.Fatalf("remove printed:\n%s", out)
+	}
+}
