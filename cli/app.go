@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os/user"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,15 +21,39 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if env == nil {
 		env = func(string) string { return "" }
 	}
-	r := &runner{stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr, env: env}
+	return newRunner(stdin, stdout, stderr, env).run(ctx, args)
+}
+
+func newRunner(stdin io.Reader, stdout, stderr io.Writer, env func(string) string) *runner {
+	return &runner{stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr, env: env, retryDelay: defaultRetryDelay}
+}
+
+// run executes one command line; see Run.
+func (r *runner) run(ctx context.Context, args []string) int {
 	app := r.newApp()
 	normalized := normalizeArgs(args, specFromApp(app))
+	// --json must shape even the errors urfave finds before any Before hook runs (a bad
+	// global flag value), so it is looked for here first.
+	r.json = wantsJSON(normalized)
 	err := app.RunContext(ctx, append([]string{"helios"}, normalized...))
 	if err == nil || errors.Is(err, errDone) {
 		return 0
 	}
 	r.report(err)
 	return 1
+}
+
+// wantsJSON tells whether --json is among the flags (before any "--").
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "-json", "--json=true", "-json=true":
+			return true
+		}
+	}
+	return false
 }
 
 // runner holds one run's streams, environment and (lazily) its master client.
@@ -41,6 +65,8 @@ type runner struct {
 	json   bool // --json seen
 	cmd    string
 	client *client
+	// retryDelay is the wait before each retry; tests shorten it.
+	retryDelay func(attempt int) time.Duration
 }
 
 // errDone ends a run successfully without running a command (--version).
@@ -110,7 +136,34 @@ const (
 	flagVersion      = "version"
 	flagHTTPTimeout  = "http-timeout"
 	flagRetryTimeout = "retry-timeout"
+	flagInsecure     = "insecure"
 )
+
+// Timeouts: the flag wins, then the original's environment variables, then the default.
+const (
+	envHTTPTimeout      = "HELIOS_CLI_HTTP_TIMEOUT"
+	envRetryTimeout     = "HELIOS_CLI_TOTAL_TIMEOUT"
+	defaultHTTPTimeout  = 60
+	defaultRetryTimeout = 240
+)
+
+// timeoutSetting reads a timeout flag, falling back to its environment variable.
+func (r *runner) timeoutSetting(c *ucli.Context, flag, env string) (time.Duration, error) {
+	secs := c.Int(flag)
+	if !c.IsSet(flag) {
+		if v := r.env(env); v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return 0, usagef("invalid %s=%q: want a number of seconds", env, v)
+			}
+			secs = n
+		}
+	}
+	if secs < 0 {
+		return 0, usagef("invalid --%s %d: want a number of seconds", flag, secs)
+	}
+	return time.Duration(secs) * time.Second, nil
+}
 
 func (r *runner) newApp() *ucli.App {
 	verbosity := 0
@@ -143,12 +196,13 @@ func (r *runner) newApp() *ucli.App {
 			&ucli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "verbose: log requests to stderr (repeat for more)", Count: &verbosity},
 			&ucli.BoolFlag{Name: flagJSON, Usage: "print JSON instead of text, errors included"},
 			&ucli.BoolFlag{Name: flagVersion, Usage: "print the client version (and the master's, if reachable)"},
-			&ucli.IntFlag{Name: flagHTTPTimeout, Value: 60, Usage: "`SECONDS` to wait for one HTTP answer"},
-			&ucli.IntFlag{Name: flagRetryTimeout, Value: 240, Usage: "`SECONDS` to keep retrying unreachable or unavailable masters"},
+			&ucli.BoolFlag{Name: flagInsecure, Aliases: []string{"k"}, Usage: "do not verify the TLS certificates of HTTPS masters (like curl -k)"},
+			&ucli.IntFlag{Name: flagHTTPTimeout, Value: defaultHTTPTimeout, Usage: "`SECONDS` to wait for one HTTP answer (env " + envHTTPTimeout + ")"},
+			&ucli.IntFlag{Name: flagRetryTimeout, Value: defaultRetryTimeout, Usage: "`SECONDS` to keep retrying unreachable or unavailable masters (env " + envRetryTimeout + ")"},
 		},
 		Before: func(c *ucli.Context) error {
 			r.json = c.Bool(flagJSON)
-			if args := c.Args(); args.Present() {
+			if args := c.Args(); args.Present() && c.App.Command(args.First()) != nil {
 				r.cmd = args.First()
 			}
 			if c.Bool(flagVersion) {
@@ -157,16 +211,24 @@ func (r *runner) newApp() *ucli.App {
 			}
 			return nil
 		},
+		// Without a command the original prints its help and fails; an unknown command is
+		// a bad command line like any other.
+		Action: func(c *ucli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q: run 'helios --help' for the list of commands", c.Args().First())
+			}
+			if !r.json {
+				_ = ucli.ShowAppHelp(c)
+			}
+			return usagef("a command is required: run 'helios --help' for the list of commands")
+		},
 		Commands: r.commands(),
 	}
 	return app
 }
 
-// api returns the run's master client, building it from the global flags on first use.
-func (r *runner) api(c *ucli.Context) (*client, error) {
-	if r.client != nil {
-		return r.client, nil
-	}
+// source reads where masters come from out of the global flags and the environment.
+func (r *runner) source(c *ucli.Context) (masterSource, error) {
 	src := masterSource{
 		URIs:     c.StringSlice(flagMaster),
 		Domains:  splitDomains(c.StringSlice(flagDomains)),
@@ -178,8 +240,31 @@ func (r *runner) api(c *ucli.Context) (*client, error) {
 	}
 	src, err := completeSource(src, r.env)
 	if err != nil {
-		return nil, &apiError{Status: statusUnavailable, Message: err.Error()}
+		return src, &apiError{Status: statusUnavailable, Message: err.Error()}
 	}
+	return src, nil
+}
+
+// api returns the client of the cluster the command is running against, building it from
+// the global flags on first use.
+func (r *runner) api(c *ucli.Context) (*client, error) {
+	if r.client != nil {
+		return r.client, nil
+	}
+	src, err := r.source(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := r.newClient(c, src)
+	if err != nil {
+		return nil, err
+	}
+	r.client = cl
+	return cl, nil
+}
+
+// newClient builds a client of the masters src names.
+func (r *runner) newClient(c *ucli.Context, src masterSource) (*client, error) {
 	username := c.String(flagUsername)
 	if username == "" {
 		username = r.env("USER")
@@ -189,21 +274,29 @@ func (r *runner) api(c *ucli.Context) (*client, error) {
 			username = u.Username
 		}
 	}
+	httpTimeout, err := r.timeoutSetting(c, flagHTTPTimeout, envHTTPTimeout)
+	if err != nil {
+		return nil, err
+	}
+	retryTimeout, err := r.timeoutSetting(c, flagRetryTimeout, envRetryTimeout)
+	if err != nil {
+		return nil, err
+	}
 	verbosity := c.Count(flagVerbose)
-	r.client = &client{
+	resolver := newResolver(src.Resolver)
+	return &client{
 		src:          src,
-		resolver:     newResolver(src.Resolver),
+		resolver:     resolver,
 		user:         username,
-		http:         &http.Client{Timeout: time.Duration(c.Int(flagHTTPTimeout)) * time.Second},
-		retryTimeout: time.Duration(c.Int(flagRetryTimeout)) * time.Second,
-		retryDelay:   defaultRetryDelay,
+		http:         newHTTPClient(httpTimeout, resolver, c.Bool(flagInsecure)),
+		retryTimeout: retryTimeout,
+		retryDelay:   r.retryDelay,
 		log: func(format string, args ...any) {
 			if verbosity > 0 {
 				fmt.Fprintf(r.stderr, format+"\n", args...)
 			}
 		},
-	}
-	return r.client, nil
+	}, nil
 }
 
 // positionals splits a command's arguments at the "--" the normalizer put after the
@@ -230,11 +323,9 @@ func (r *runner) prompt() io.Writer {
 func (r *runner) confirmOn(w io.Writer) bool {
 	fmt.Fprintln(w, "Do you want to continue? [y/N]")
 	line, _ := r.stdin.ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
-	}
-	return false
+	// As the original: any answer starting with y or Y is a yes.
+	line = strings.TrimSpace(line)
+	return line != "" && (line[0] == 'y' || line[0] == 'Y')
 }
 
 // printVersion prints the client version and, when a master answers, its version. With

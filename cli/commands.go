@@ -79,7 +79,7 @@ func (r *runner) commands() []*ucli.Command {
 			Description: "Removes a job that is deployed nowhere, with its history. Asks first unless --yes.",
 			Flags: []ucli.Flag{
 				tokenFlag(),
-				&ucli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
+				&ucli.BoolFlag{Name: "yes", Aliases: []string{"force"}, Usage: "do not ask for confirmation (--force is the original's deprecated spelling)"},
 			},
 			Action: r.remove,
 		},
@@ -105,7 +105,7 @@ func (r *runner) commands() []*ucli.Command {
 			Flags: []ucli.Flag{
 				tokenFlag(),
 				&ucli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "undeploy from every host the job is deployed on"},
-				&ucli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
+				&ucli.BoolFlag{Name: "yes", Aliases: []string{"force"}, Usage: "do not ask for confirmation (--force is the original's deprecated spelling)"},
 			},
 			Action: r.undeploy,
 		},
@@ -181,7 +181,7 @@ func (r *runner) commands() []*ucli.Command {
 			UsageText:   "helios deregister [options] <host>\n\n   helios deregister 192.168.33.10 --yes",
 			Description: "Removes a host with its deployments, task statuses and history. Asks first unless --yes.",
 			Flags: []ucli.Flag{
-				&ucli.BoolFlag{Name: "yes", Usage: "do not ask for confirmation"},
+				&ucli.BoolFlag{Name: "yes", Aliases: []string{"force"}, Usage: "do not ask for confirmation (--force is the original's deprecated spelling)"},
 			},
 			Action: r.deregister,
 		},
@@ -201,6 +201,7 @@ func (r *runner) commands() []*ucli.Command {
 		},
 	}
 	for _, c := range cmds {
+		c.Action = r.eachTarget(c.Action)
 		c.OnUsageError = func(_ *ucli.Context, err error, _ bool) error {
 			return &usageError{msg: err.Error()}
 		}

@@ -89,7 +89,7 @@ func TestCreateInspectJobsRemove(t *testing.T) {
 	x.ok("inspect", id)
 	x.stdin = "y\n"
 	r = x.ok("remove", "foo:1")
-	mustContain(t, "stdout", r.out, "Removing job "+id+": done")
+	mustContain(t, "stdout", r.out, "This will remove the job "+id+"\nDo you want to continue? [y/N]\nRemoving job "+id+"\n"+id+": done\n")
 	x.fail("inspect", id)
 	x.stdin = ""
 	r = x.ok("remove", "--json", "bar:1", "--yes")
@@ -182,8 +182,9 @@ func TestHostsRegisterDeregister(t *testing.T) {
 	if resp["status"] != "INVALID_ARGUMENTS" {
 		t.Fatalf("json %v", resp)
 	}
-	if got := strings.TrimSpace(x.ok("hosts", "-s", "role=web", "-q").out); got != "" {
-		t.Fatalf("selector matched unlabelled hosts: %q", got)
+	r = x.fail("hosts", "-s", "role=web", "-q")
+	if strings.TrimSpace(r.out) != "" || strings.TrimSpace(r.err) != "host selectors [role=web] matched no hosts" {
+		t.Fatalf("selector matched unlabelled hosts: %q %q", r.out, r.err)
 	}
 	r = x.ok("deregister", "h1", "--yes")
 	wantText(t, r.out, "Deregistering host h1\nh1: done")

@@ -141,7 +141,7 @@ func TestManualWalkThrough(t *testing.T) {
 	}
 	r = x.ok("status")
 	wantText(t, r.out, `JOB ID HOST GOAL STATE CONTAINER ID PORTS
-`+id.Short()+` 192.168.33.10 START RUNNING 60671498ae98`)
+`+id.Short()+` 192.168.33.10 START RUNNING 6067149`)
 
 	r = x.ok("history", "testjob:1")
 	rows := strings.Split(strings.TrimSpace(r.out), "\n")

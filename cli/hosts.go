@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -34,9 +35,11 @@ func (r *runner) hosts(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	if pattern != "" && len(names) == 0 {
-		return &apiError{Status: model.StatusHostNotFound, Message: fmt.Sprintf("host pattern %s matched no hosts", pattern)}
+	// As the original: no host at all is a failure, whatever narrowed the list.
+	if len(names) == 0 {
+		return noHosts(pattern, selectors)
 	}
+	sort.Strings(names)
 	statuses, err := cl.hostStatuses(c.Context, names)
 	if err != nil {
 		return err
@@ -69,6 +72,22 @@ func (r *runner) hosts(c *ucli.Context) error {
 	return t.flush()
 }
 
+// noHosts is the failure of a host listing that found nothing.
+func noHosts(pattern string, selectors []string) error {
+	var msg string
+	switch {
+	case pattern != "" && len(selectors) > 0:
+		msg = fmt.Sprintf("host pattern %s and selectors [%s] matched no hosts", pattern, strings.Join(selectors, ", "))
+	case pattern != "":
+		msg = fmt.Sprintf("host pattern %s matched no hosts", pattern)
+	case len(selectors) > 0:
+		msg = fmt.Sprintf("host selectors [%s] matched no hosts", strings.Join(selectors, ", "))
+	default:
+		msg = "no hosts are registered"
+	}
+	return &apiError{Status: model.StatusHostNotFound, Message: msg}
+}
+
 // hostRow is one line of the hosts table.
 func hostRow(name string, st model.HostStatus, full bool, now time.Time) []string {
 	running := 0
@@ -87,7 +106,7 @@ func hostRow(name string, st model.HostStatus, full bool, now time.Time) []strin
 		if dv := hi.DockerVersion; dv != nil {
 			docker = fmt.Sprintf("%s (%s)", dv.Version, dv.APIVersion)
 		}
-		row = append(row, fmt.Sprint(hi.CPUs), fmt.Sprintf("%.0f gb", float64(hi.MemoryTotalBytes)/(1<<30)),
+		row = append(row, fmt.Sprint(hi.CPUs), fmt.Sprintf("%d gb", hi.MemoryTotalBytes/(1<<30)),
 			fmt.Sprintf("%.2f", hi.LoadAvg), fmt.Sprintf("%.2f", usage), strings.TrimSpace(hi.OSName+" "+hi.OSVersion))
 		helios := ""
 		if st.AgentInfo != nil {
@@ -118,6 +137,10 @@ func hostStatusText(st model.HostStatus, now time.Time) string {
 	case model.HostDown:
 		if st.DownSince > 0 {
 			return "Down " + humanDuration(now.Sub(time.UnixMilli(st.DownSince)))
+		}
+		// The original's estimate: the agent was last alive at startTime + uptime.
+		if ai := st.AgentInfo; ai != nil && ai.StartTime > 0 {
+			return "Down " + humanDuration(now.Sub(time.UnixMilli(ai.StartTime+ai.Uptime)))
 		}
 		return "Down"
 	}
@@ -156,7 +179,7 @@ func (r *runner) deregister(c *ucli.Context) error {
 	}
 	host := hosts[0]
 	if !c.Bool("yes") {
-		fmt.Fprintf(r.prompt(), "This will deregister the host %s, removing its deployments and history\n", host)
+		fmt.Fprintf(r.prompt(), "This will deregister the host %s\n", host)
 		if !r.confirmOn(r.prompt()) {
 			return &apiError{Status: "ABORTED", Message: "Aborted: not deregistering " + host}
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -39,93 +40,166 @@ func (r *runner) inspect(c *ucli.Context) error {
 	if r.json {
 		return writeJSON(r.stdout, job)
 	}
-	printJob(r.stdout, job)
+	printJob(r.stdout, job, r.location())
 	return nil
 }
 
-// printJob writes the job's fields one per line, as the original's inspect does.
-func printJob(w interface{ Write([]byte) (int, error) }, j *model.Job) {
+// inspectTimeLayout is the original's "EEE, d MMM yyyy HH:mm:ss Z".
+const inspectTimeLayout = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// printJob writes the job's fields as the original's inspect does, in its order and
+// words; the fields it did not show (creating user, labels, ramdisks, resources,
+// registration domain) follow at the end.
+func printJob(w io.Writer, j *model.Job, loc *time.Location) {
 	line := func(k, v string) { fmt.Fprintf(w, "%s: %s\n", k, v) }
-	line("Id", string(j.ID))
-	line("Image", j.Image)
-	if j.Created != nil {
-		line("Created", time.UnixMilli(*j.Created).UTC().Format(time.RFC3339))
-	} else {
-		line("Created", "")
-	}
-	if j.Expires != nil {
-		line("Expires", j.Expires.UTC().Format(time.RFC3339))
-	} else {
-		line("Expires", "never")
-	}
-	line("Creating user", j.CreatingUser)
-	line("Hostname", j.Hostname)
-	line("Command", quoteCommand(j.Command))
-	block := func(k string, m map[string]string) {
-		fmt.Fprintf(w, "%s:", k)
-		if len(m) == 0 {
-			fmt.Fprintln(w)
-			return
-		}
-		fmt.Fprintln(w)
-		for _, key := range sortedKeys(m) {
-			fmt.Fprintf(w, "  %s=%s\n", key, m[key])
-		}
-	}
-	block("Env", j.Env)
-	hc := ""
-	if h := j.HealthCheck; h != nil {
-		switch h.Type {
-		case model.HealthCheckHTTP:
-			hc = fmt.Sprintf("http %s:%s", h.Port, h.Path)
-		case model.HealthCheckTCP:
-			hc = "tcp " + h.Port
-		default:
-			hc = h.Type + " " + quoteCommand(h.Command)
-		}
-	}
-	line("Health check", hc)
 	optInt := func(p *int) string {
 		if p == nil {
 			return ""
 		}
 		return fmt.Sprint(*p)
 	}
+	line("Id", string(j.ID))
+	line("Image", j.Image)
+	created := ""
+	if j.Created != nil {
+		created = time.UnixMilli(*j.Created).In(loc).Format(inspectTimeLayout)
+	}
+	line("Created", created)
+	expires := "never"
+	if j.Expires != nil {
+		expires = j.Expires.In(loc).Format(inspectTimeLayout)
+	}
+	line("Expires", expires)
+	line("Hostname", j.Hostname)
+	words := make([]string, len(j.Command))
+	for i, c := range j.Command {
+		words[i] = quoteWord(c)
+	}
+	line("Command", "["+strings.Join(words, ", ")+"]")
+	env := map[string]string{}
+	for k, v := range j.Env {
+		env[k] = quoteWord(v)
+	}
+	printMap(w, "Env:   ", env)
+	line("Health check", healthCheckText(j.HealthCheck))
 	line("Grace period (seconds)", optInt(j.GracePeriod))
-	line("Time to wait before kill (seconds)", fmt.Sprint(int(j.KillTimeout()/time.Second)))
-	block("Metadata", j.Metadata)
+	line("Time to wait before kill (seconds)", optInt(j.SecondsToWaitBeforeKill))
+	meta := map[string]string{}
+	for k, v := range j.Metadata {
+		meta[k] = quoteWord(v)
+	}
+	printMap(w, "Metadata: ", meta)
 	ports := map[string]string{}
 	for n, p := range j.Ports {
-		s := fmt.Sprintf("%d", p.InternalPort)
+		s := fmt.Sprintf("%s:%d", p.IP, p.InternalPort)
+		if p.IP == "" {
+			s = fmt.Sprint(p.InternalPort)
+		}
 		if p.ExternalPort != nil {
 			s += fmt.Sprintf(":%d", *p.ExternalPort)
 		}
-		if p.IP != "" {
-			s = p.IP + ":" + s
-		}
 		ports[n] = s + "/" + p.Proto()
 	}
-	block("Ports", ports)
+	printMap(w, "Ports: ", ports)
 	regs := map[string]string{}
 	for k, sp := range j.Registration {
-		regs[k] = strings.Join(sortedKeys(sp.Ports), ",")
+		regs[k] = strings.Join(sortedKeys(sp.Ports), ", ")
 	}
-	block("Reg", regs)
-	line("Registration domain", j.RegistrationDomain)
-	line("Security options", strings.Join(j.SecurityOpt, ", "))
+	printMap(w, "Reg: ", regs)
+	line("Security options", "["+strings.Join(j.SecurityOpt, ", ")+"]")
 	line("Network mode", j.NetworkMode)
 	line("Token", j.Token)
-	block("Volumes", j.Volumes)
+	// Volumes as docker and create's --volume write them: source:container[:mode].
+	vols := make([]string, 0, len(j.Volumes))
+	for _, container := range sortedKeys(j.Volumes) {
+		if src := j.Volumes[container]; src != "" {
+			vols = append(vols, src+":"+container)
+		} else {
+			vols = append(vols, container)
+		}
+	}
+	printList(w, "Volumes: ", vols)
 	line("Add capabilities", strings.Join(j.AddCapabilities, ", "))
 	line("Drop capabilities", strings.Join(j.DropCapabilities, ", "))
-	block("Labels", j.Labels)
-	block("Ramdisks", j.Ramdisks)
-	ro := ""
-	if j.RolloutOptions != nil {
-		ro = compactJSON(j.RolloutOptions)
-	}
-	line("Rollout options", ro)
 	line("Runtime", j.Runtime)
+	line("Rollout options (null options will fallback to defaults at rolling-update time)", rolloutText(j.RolloutOptions))
+	line("Creating user", j.CreatingUser)
+	line("Registration domain", j.RegistrationDomain)
+	printMap(w, "Labels: ", j.Labels)
+	printMap(w, "Ramdisks: ", j.Ramdisks)
+	res := ""
+	if j.Resources != nil {
+		res = compactJSON(j.Resources)
+	}
+	line("Resources", res)
+}
+
+// printMap writes "Name: k=v" with further pairs on their own lines, aligned under the
+// first, sorted by key; an empty map leaves the line with its name only.
+func printMap(w io.Writer, name string, m map[string]string) {
+	pairs := make([]string, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		pairs = append(pairs, k+"="+m[k])
+	}
+	printList(w, name, pairs)
+}
+
+func printList(w io.Writer, name string, items []string) {
+	fmt.Fprint(w, name)
+	for i, it := range items {
+		if i > 0 {
+			fmt.Fprint(w, strings.Repeat(" ", len(name)))
+		}
+		fmt.Fprintln(w, it)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+// healthCheckText is the original's "type: http, port: p, path: /x".
+func healthCheckText(h *model.HealthCheck) string {
+	if h == nil {
+		return ""
+	}
+	s := "type: " + h.Type
+	switch h.Type {
+	case model.HealthCheckHTTP:
+		s += fmt.Sprintf(", port: %s, path: %s", h.Port, h.Path)
+	case model.HealthCheckTCP:
+		s += ", port: " + h.Port
+	case model.HealthCheckExec:
+		s += ", command: " + strings.Join(h.Command, " ")
+	}
+	return s
+}
+
+// rolloutText lists the rollout options the job sets, in the original's order.
+func rolloutText(ro *model.RolloutOptions) string {
+	if ro == nil {
+		return ""
+	}
+	var parts []string
+	add := func(k string, v any) { parts = append(parts, fmt.Sprintf("%s: %v", k, v)) }
+	if ro.Timeout != nil {
+		add("timeout", *ro.Timeout)
+	}
+	if ro.Parallelism != nil {
+		add("parallelism", *ro.Parallelism)
+	}
+	if ro.Migrate != nil {
+		add("migrate", *ro.Migrate)
+	}
+	if ro.Overlap != nil {
+		add("overlap", *ro.Overlap)
+	}
+	if ro.Token != nil {
+		add("token", *ro.Token)
+	}
+	if ro.IgnoreFailures != nil {
+		add("ignoreFailures", *ro.IgnoreFailures)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (r *runner) jobs(c *ucli.Context) error {
@@ -216,9 +290,9 @@ func (r *runner) remove(c *ucli.Context) error {
 			return err
 		}
 	} else if resp.Status == model.StatusOK {
-		fmt.Fprintf(r.stdout, "Removing job %s: done\n", id)
+		fmt.Fprintf(r.stdout, "Removing job %s\n%s: done\n", id, id)
 	} else {
-		fmt.Fprintf(r.stdout, "Removing job %s: failed: %s\n", id, statusText(resp.Status, resp.Message))
+		fmt.Fprintf(r.stdout, "Removing job %s\n%s: failed: %s\n", id, id, statusText(resp.Status, resp.Message))
 	}
 	if resp.Status != model.StatusOK {
 		return errFailed

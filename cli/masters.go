@@ -53,35 +53,48 @@ func loadFileConfig(home string) (*fileConfig, error) {
 	return &c, nil
 }
 
-// completeSource fills a source given no -z or -d from HELIOS_MASTER, then the config file.
+// completeSource decides where masters come from, in the original's order: -z, then -d,
+// then HELIOS_MASTER, then the config file's masterEndpoints, then its domains. Only the
+// first source that names any master is used. The SRV name is --srv-name, else the config
+// file's srvName (which applies to -d and HELIOS_MASTER domains too), else "helios".
 func completeSource(src masterSource, env func(string) string) (masterSource, error) {
-	if len(src.URIs) > 0 || len(src.Domains) > 0 {
-		if src.SRVName == "" {
-			src.SRVName = "helios"
-		}
-		return src, nil
+	cfg, err := loadFileConfig(env("HOME"))
+	if err != nil {
+		return src, err
 	}
-	if m := env("HELIOS_MASTER"); m != "" {
-		if d, ok := strings.CutPrefix(m, "domain://"); ok {
-			src.Domains = splitDomains([]string{d})
-		} else {
-			src.URIs = []string{m}
-		}
-	} else {
-		cfg, err := loadFileConfig(env("HOME"))
-		if err != nil {
-			return src, err
-		}
-		if cfg != nil {
-			src.URIs = cfg.MasterEndpoints
-			src.Domains = splitDomains(cfg.Domains)
-			if src.SRVName == "" {
-				src.SRVName = cfg.SRVName
-			}
-		}
+	if src.SRVName == "" && cfg != nil {
+		src.SRVName = cfg.SRVName
 	}
 	if src.SRVName == "" {
 		src.SRVName = "helios"
+	}
+	switch {
+	case len(src.URIs) > 0:
+		src.Domains = nil
+		return src, nil
+	case len(src.Domains) > 0:
+		return src, nil
+	}
+	if m := env("HELIOS_MASTER"); m != "" {
+		scheme, rest, ok := strings.Cut(m, "://")
+		switch {
+		case !ok || scheme == "":
+			return src, fmt.Errorf("Your environment variable HELIOS_MASTER=%s is not a valid URI with a scheme.", m)
+		case scheme == "domain":
+			src.Domains = splitDomains([]string{strings.TrimSuffix(rest, "/")})
+		case scheme == "http" || scheme == "https":
+			src.URIs = []string{m}
+		default:
+			return src, fmt.Errorf("Your environment variable HELIOS_MASTER=%s does not have a valid scheme.", m)
+		}
+		return src, nil
+	}
+	if cfg != nil {
+		if len(cfg.MasterEndpoints) > 0 {
+			src.URIs = cfg.MasterEndpoints
+		} else {
+			src.Domains = splitDomains(cfg.Domains)
+		}
 	}
 	if len(src.URIs) == 0 && len(src.Domains) == 0 {
 		return src, errNoMasters
@@ -141,7 +154,8 @@ func resolveMasters(ctx context.Context, src masterSource, r *net.Resolver) ([]*
 			}
 			for _, s := range srvs {
 				host := strings.TrimSuffix(s.Target, ".")
-				out = append(out, &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(int(s.Port)))})
+				u := &url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(int(s.Port)))}
+				out = append(out, expandHost(ctx, u, r)...)
 				found = true
 			}
 		}

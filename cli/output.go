@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/helios-go/helios/model"
 )
@@ -76,15 +77,24 @@ func humanDuration(d time.Duration) string {
 // historyTimeLayout is the original's `YYYY-MM-dd HH:mm:ss.SSS`.
 const historyTimeLayout = "2006-01-02 15:04:05.000"
 
-// shortContainerID is the first 12 characters of a container id, as docker shows it.
+// shortContainerID is the first 12 characters of a container id, as docker (and the
+// manual's history table) shows it; "<none>" when there is none.
 func shortContainerID(id string, full bool) string {
 	if id == "" {
 		return "<none>"
 	}
-	if !full && len(id) > 12 {
-		return id[:12]
+	return truncate(id, 12, full)
+}
+
+// statusContainerIDLen is how much of a container id the original's status table shows.
+const statusContainerIDLen = 7
+
+// truncate cuts s to n characters unless full.
+func truncate(s string, n int, full bool) string {
+	if !full && len(s) > n {
+		return s[:n]
 	}
-	return id
+	return s
 }
 
 // jobIDText is the id as tables show it: short unless -f.
@@ -106,18 +116,21 @@ func hostText(h string, full bool) string {
 	return h
 }
 
-// quoteCommand renders a command as a shell would need it typed: words with white space
-// or quotes are double-quoted.
+// quoteCommand renders a command as the original's jobs table and inspect do: words
+// containing white space are wrapped in double quotes, others are shown as they are.
 func quoteCommand(cmd []string) string {
 	parts := make([]string, len(cmd))
 	for i, c := range cmd {
-		if c == "" || strings.ContainsAny(c, " \t\n\"'\\$") {
-			parts[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(c) + `"`
-		} else {
-			parts[i] = c
-		}
+		parts[i] = quoteWord(c)
 	}
 	return strings.Join(parts, " ")
+}
+
+func quoteWord(w string) string {
+	if strings.IndexFunc(w, unicode.IsSpace) >= 0 {
+		return `"` + w + `"`
+	}
+	return w
 }
 
 // joinMap renders a map as sorted "k=v" pairs joined by sep.
@@ -134,25 +147,17 @@ func joinMap(m map[string]string, sep string) string {
 	return strings.Join(parts, sep)
 }
 
-// formatPorts renders task ports as "name=internal:external" sorted by name.
+// formatPorts renders task ports as the original's status table does:
+// "name=internal:external", sorted by name, separated by spaces.
 func formatPorts(ports map[string]model.PortMapping) string {
-	names := make([]string, 0, len(ports))
-	for n := range ports {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, 0, len(names))
-	for _, n := range names {
+	parts := make([]string, 0, len(ports))
+	for _, n := range sortedKeys(ports) {
 		p := ports[n]
 		ext := "?"
 		if p.ExternalPort != nil {
 			ext = fmt.Sprint(*p.ExternalPort)
 		}
-		s := fmt.Sprintf("%s=%d:%s", n, p.InternalPort, ext)
-		if p.Proto() != model.ProtocolTCP {
-			s += "/" + p.Proto()
-		}
-		parts = append(parts, s)
+		parts = append(parts, fmt.Sprintf("%s=%d:%s", n, p.InternalPort, ext))
 	}
 	return strings.Join(parts, " ")
 }

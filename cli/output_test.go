@@ -67,17 +67,32 @@ func TestTableGolden(t *testing.T) {
 }
 
 func TestCellFormatting(t *testing.T) {
-	if got := quoteCommand([]string{"/bin/sh", "-c", "while true; do date; done"}); got != `/bin/sh -c "while true; do date; done"` {
-		t.Errorf("quoteCommand %q", got)
+	for _, tc := range []struct {
+		cmd  []string
+		want string
+	}{
+		{[]string{"/bin/sh", "-c", "while true; do date; done"}, `/bin/sh -c "while true; do date; done"`},
+		// As the original: only white space makes a word quoted; nothing is escaped.
+		{[]string{"echo", "$FOO", `a"b`}, `echo $FOO a"b`},
+		{[]string{"echo", "tab\there"}, `echo "tab` + "\t" + `here"`},
+		{nil, ""},
+	} {
+		if got := quoteCommand(tc.cmd); got != tc.want {
+			t.Errorf("quoteCommand(%q) = %q, want %q", tc.cmd, got, tc.want)
+		}
 	}
 	ext := 30000
-	if got := formatPorts(map[string]model.PortMapping{"http": {InternalPort: 80, ExternalPort: &ext}, "dns": {InternalPort: 53, Protocol: "udp"}}); got != "dns=53:?/udp http=80:30000" {
+	if got := formatPorts(map[string]model.PortMapping{"http": {InternalPort: 80, ExternalPort: &ext}, "dns": {InternalPort: 53, Protocol: "udp"}}); got != "dns=53:? http=80:30000" {
 		t.Errorf("formatPorts %q", got)
 	}
 	if got := stateText(model.TaskStatus{State: model.StateExited, Throttled: model.ThrottleFlapping}); got != "EXITED (FLAPPING)" {
 		t.Errorf("stateText %q", got)
 	}
-	if shortContainerID("", false) != "<none>" || shortContainerID("0123456789abcdef", false) != "0123456789ab" {
+	if shortContainerID("", false) != "<none>" || shortContainerID("0123456789abcdef", false) != "0123456789ab" ||
+		shortContainerID("0123456789abcdef", true) != "0123456789abcdef" {
 		t.Errorf("shortContainerID")
+	}
+	if got := truncate("0123456789abcdef", statusContainerIDLen, false); got != "0123456" {
+		t.Errorf("status container id %q", got)
 	}
 }

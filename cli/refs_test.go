@@ -173,15 +173,39 @@ func TestMasterSources(t *testing.T) {
 	if err != nil || len(src.URIs) != 1 {
 		t.Fatalf("uri: %+v %v", src, err)
 	}
+	for _, bad := range []string{"m:5801", "ftp://m:21"} {
+		if _, err := completeSource(masterSource{}, env(map[string]string{"HELIOS_MASTER": bad})); err == nil || !strings.Contains(err.Error(), "HELIOS_MASTER="+bad) {
+			t.Fatalf("HELIOS_MASTER=%s: %v", bad, err)
+		}
+	}
 	home := t.TempDir()
 	writeFile(t, home+"/.helios/config", `{"masterEndpoints":["http://a:1"],"domains":["x.net"],"srvName":"hel"}`)
+	// The file's endpoints win over its domains.
 	src, err = completeSource(masterSource{}, env(map[string]string{"HOME": home}))
-	if err != nil || len(src.URIs) != 1 || src.Domains[0] != "x.net" || src.SRVName != "hel" {
+	if err != nil || len(src.URIs) != 1 || len(src.Domains) != 0 || src.SRVName != "hel" {
 		t.Fatalf("config: %+v %v", src, err)
 	}
-	src, err = completeSource(masterSource{URIs: []string{"http://z:1"}}, env(map[string]string{"HOME": home}))
+	src, err = completeSource(masterSource{URIs: []string{"http://z:1"}, Domains: []string{"d.net"}}, env(map[string]string{"HOME": home}))
 	if err != nil || src.URIs[0] != "http://z:1" || len(src.Domains) != 0 {
-		t.Fatalf("flags must win: %+v %v", src, err)
+		t.Fatalf("-z must win over -d and the file: %+v %v", src, err)
+	}
+	// The file's srvName applies to -d and to HELIOS_MASTER domains; --srv-name wins.
+	src, err = completeSource(masterSource{Domains: []string{"d.net"}}, env(map[string]string{"HOME": home}))
+	if err != nil || src.Domains[0] != "d.net" || len(src.URIs) != 0 || src.SRVName != "hel" {
+		t.Fatalf("-d: %+v %v", src, err)
+	}
+	src, err = completeSource(masterSource{}, env(map[string]string{"HOME": home, "HELIOS_MASTER": "domain://e.net"}))
+	if err != nil || src.Domains[0] != "e.net" || len(src.URIs) != 0 || src.SRVName != "hel" {
+		t.Fatalf("HELIOS_MASTER over the file: %+v %v", src, err)
+	}
+	src, err = completeSource(masterSource{Domains: []string{"d.net"}, SRVName: "other"}, env(map[string]string{"HOME": home}))
+	if err != nil || src.SRVName != "other" {
+		t.Fatalf("--srv-name: %+v %v", src, err)
+	}
+	writeFile(t, home+"/.helios/config", `{"domains":["x.net"]}`)
+	src, err = completeSource(masterSource{}, env(map[string]string{"HOME": home}))
+	if err != nil || src.Domains[0] != "x.net" || src.SRVName != "helios" {
+		t.Fatalf("config domains: %+v %v", src, err)
 	}
 }
 

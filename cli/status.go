@@ -76,23 +76,22 @@ func (r *runner) status(c *ucli.Context) error {
 			}
 			out[id] = filtered
 		}
-		if len(hosts) == 0 && hostPattern == "" {
-			rows = append(rows, row{id, ""})
-		}
 	}
 	if hostPattern != "" && len(out) == 0 {
-		return &apiError{Status: model.StatusHostNotFound, Message: fmt.Sprintf("There are no jobs deployed to hosts with the host pattern '%s'", hostPattern)}
+		hostsCmd := "helios hosts " + hostPattern
+		if d := c.StringSlice(flagDomains); len(d) > 0 {
+			hostsCmd = "helios -d " + strings.Join(splitDomains(d), ",") + " hosts " + hostPattern
+		}
+		return &apiError{Status: model.StatusHostNotFound, Message: fmt.Sprintf(
+			"There are no jobs deployed to hosts with the host pattern '%s'\nRun '%s' to check your host exists and is up.", hostPattern, hostsCmd)}
 	}
 	if r.json {
 		return writeJSON(r.stdout, out)
 	}
 	t := newTable(r.stdout, "JOB ID", "HOST", "GOAL", "STATE", "CONTAINER ID", "PORTS")
+	// As the original: a job deployed nowhere has no row; GOAL is the deployment's goal.
 	for _, rw := range rows {
 		st := statuses[rw.id]
-		if rw.host == "" {
-			t.row(jobIDText(rw.id, full), "", "", "", "", "")
-			continue
-		}
 		goal := ""
 		if d, ok := st.Deployments[rw.host]; ok {
 			goal = string(d.Goal)
@@ -102,13 +101,7 @@ func (r *runner) status(c *ucli.Context) error {
 			t.row(jobIDText(rw.id, full), hostText(rw.host, full), goal, "", "", "")
 			continue
 		}
-		if goal == "" {
-			goal = string(ts.Goal)
-		}
-		cid := ""
-		if ts.ContainerID != "" {
-			cid = shortContainerID(ts.ContainerID, full)
-		}
+		cid := truncate(ts.ContainerID, statusContainerIDLen, full)
 		t.row(jobIDText(rw.id, full), hostText(rw.host, full), goal, stateText(ts), cid, formatPorts(ts.Ports))
 	}
 	return t.flush()
