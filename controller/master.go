@@ -26,6 +26,8 @@ type MasterConfig struct {
 	Registry            *prometheus.Registry // nil: a new one
 	CapabilityWhitelist []string
 	LeaseTTL            time.Duration // liveness lease of the master's registration, default 10s
+	LeaderTTL           time.Duration // lease of the controller leadership, default 10s: a dead leader is replaced within it
+	DownSweepInterval   time.Duration // how often the leader looks for hosts that went down unseen, default 30s
 }
 
 // Master serves the REST API and keeps the master registered in etcd while it runs.
@@ -52,6 +54,12 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 10 * time.Second
+	}
+	if cfg.LeaderTTL <= 0 {
+		cfg.LeaderTTL = 10 * time.Second
+	}
+	if cfg.DownSweepInterval <= 0 {
+		cfg.DownSweepInterval = 30 * time.Second
 	}
 	h, err := api.New(api.Config{
 		Store:               cfg.Store,
@@ -96,7 +104,7 @@ func (m *Master) MetricsAddr() net.Addr {
 func (m *Master) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	servers := []*http.Server{{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { errc <- serve(servers[0], m.api) }()
 	if m.metrics != nil {
@@ -105,6 +113,10 @@ func (m *Master) Run(ctx context.Context) error {
 		go func() { errc <- serve(s, m.metrics) }()
 	}
 	go func() { errc <- m.register(ctx) }()
+	go func() {
+		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"),
+			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.log.Named("hosts-down")))
+	}()
 
 	var err error
 	select {

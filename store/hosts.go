@@ -235,6 +235,8 @@ func (s *Store) hostStatuses(config, status []*mvccpb.KeyValue, want map[string]
 		switch {
 		case rest == "up":
 			hs.Status = model.HostUp
+		case rest == "down-since":
+			err = decode(string(kv.Key), kv.Value, &hs.DownSince)
 		case rest == "info":
 			var v hostInfoValue
 			if err = decode(string(kv.Key), kv.Value, &v); err == nil {
@@ -254,6 +256,12 @@ func (s *Store) hostStatuses(config, status []*mvccpb.KeyValue, want map[string]
 			s.skipBad(err)
 		}
 		out[h] = hs
+	}
+	for h, hs := range out {
+		if hs.Status == model.HostUp && hs.DownSince != 0 {
+			hs.DownSince = 0 // the agent came back before anyone cleared the record
+			out[h] = hs
+		}
 	}
 	return out
 }
@@ -281,8 +289,19 @@ func (s *Store) PutHostEnvironment(ctx context.Context, host string, env map[str
 
 // PutUp marks the host UP for as long as lease lives: etcd deletes the key with the lease.
 func (s *Store) PutUp(ctx context.Context, host string, lease clientv3.LeaseID) error {
-	return s.putJSON(ctx, "put-up", host, s.keys.Up(host),
-		upValue{Status: model.HostUp, Since: time.Now().UnixMilli()}, clientv3.WithLease(lease))
+	if err := ValidName("host", host); err != nil {
+		return err
+	}
+	val, err := encode(upValue{Status: model.HostUp, Since: time.Now().UnixMilli()})
+	if err != nil {
+		return err
+	}
+	// The host is up again: the controller's record of when it went down goes with it.
+	_, err = s.txn(ctx, "put-up", nil, []clientv3.Op{
+		clientv3.OpPut(s.keys.Up(host), val, clientv3.WithLease(lease)),
+		clientv3.OpDelete(s.keys.DownSince(host)),
+	})
+	return err
 }
 
 func (s *Store) putJSON(ctx context.Context, op, host, key string, v any, opts ...clientv3.OpOption) error {

@@ -102,6 +102,10 @@ func (k Keys) HostStatus(host string) string { return k.HostStatuses() + host + 
 // Up exists while the host's agent holds its lease.
 func (k Keys) Up(host string) string { return k.HostStatus(host) + "up" }
 
+// DownSince holds when the controller saw the host's up key vanish (ms since the epoch as
+// a JSON number); the agent deletes it with the same transaction that puts up back.
+func (k Keys) DownSince(host string) string { return k.HostStatus(host) + "down-since" }
+
 // Info holds the host's HostInfo and AgentInfo.
 func (k Keys) Info(host string) string { return k.HostStatus(host) + "info" }
 

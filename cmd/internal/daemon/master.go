@@ -24,6 +24,7 @@ func MasterFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "metrics", Usage: "optional second address serving only /metrics, e.g. 127.0.0.1:5802"},
 		&ucli.StringSliceFlag{Name: "whitelisted-capability", Usage: "Linux capability jobs may add with addCapabilities (repeatable; default: none)"},
 		&ucli.DurationFlag{Name: "master-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease that keeps this master listed"},
+		&ucli.DurationFlag{Name: "leader-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the controller leadership: a dead leader is replaced within it"},
 	}
 }
 
@@ -83,6 +84,7 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		Registry:            reg,
 		CapabilityWhitelist: c.StringSlice("whitelisted-capability"),
 		LeaseTTL:            c.Duration("master-lease-ttl"),
+		LeaderTTL:           c.Duration("leader-lease-ttl"),
 	})
 	if err != nil {
 		return nil, err

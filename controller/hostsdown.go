@@ -1,0 +1,59 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/helios-go/helios/store"
+	"go.uber.org/zap"
+)
+
+// recordHostsDown is the leader loop that notes when each host went DOWN, which the
+// lease-bound up key cannot tell once it is gone: `helios hosts` shows "Down 3 hours" from
+// it, and the dead-agent reaper will act on it. Deletions are watched as they happen; a
+// periodic sweep catches hosts that went down while no leader watched.
+func recordHostsDown(st *store.Store, sweepEvery time.Duration, log *zap.Logger) LeaderLoop {
+	return func(ctx context.Context, l *store.Leadership) error {
+		mark := func(host string, at time.Time) {
+			wrote, err := st.MarkHostDown(ctx, l, host, at)
+			switch {
+			case errors.Is(err, store.ErrNotLeader) || ctx.Err() != nil:
+			case err != nil:
+				log.Warn("record host down", zap.String("host", host), zap.Error(err))
+			case wrote:
+				log.Info("host went down", zap.String("host", host))
+			}
+		}
+		sweep := func() {
+			hosts, err := st.HostsWithoutRecord(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Warn("sweep for down hosts", zap.Error(err))
+				}
+				return
+			}
+			now := time.Now()
+			for _, h := range hosts {
+				mark(h, now)
+			}
+		}
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			_ = st.WatchHostsGoingDown(ctx, func(h string) { mark(h, time.Now()) }) //nolint:errcheck // ends with ctx
+		}()
+		defer func() { <-watched }()
+		sweep()
+		t := time.NewTicker(sweepEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				sweep()
+			}
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+func TestSecondCandidateLeadsOnceTheFirstResigns(t *testing.T) {
+	st, _, _ := newStore(t, store.Config{})
+	ctx := testCtx(t)
+	a, err := st.Campaign(ctx, "master-a", 2*time.Second)
+	mustNil(t, "campaign a", err)
+	if got, err := st.Leader(ctx); err != nil || got != "master-a" {
+		t.Fatalf("leader = %q, %v; want master-a", got, err)
+	}
+	won := make(chan *store.Leadership, 1)
+	go func() {
+		b, err := st.Campaign(ctx, "master-b", 2*time.Second)
+		if err == nil {
+			won <- b
+		}
+	}()
+	select {
+	case <-won:
+		t.Fatal("master-b won while master-a leads")
+	case <-time.After(300 * time.Millisecond):
+	}
+	mustNil(t, "resign a", a.Resign(ctx))
+	select {
+	case b := <-won:
+		defer b.Resign(ctx) //nolint:errcheck
+	case <-time.After(10 * time.Second):
+		t.Fatal("master-b did not take over within 10s of master-a resigning")
+	}
+	if got, _ := st.Leader(ctx); got != "master-b" {
+		t.Fatalf("leader = %q, want master-b", got)
+	}
+}
+
+// TestDeposedLeaderCannotWrite: after the old leader's lease is gone and another leads,
+// its fenced writes fail with ErrNotLeader and change nothing.
+func TestDeposedLeaderCannotWrite(t *testing.T) {
+	st, cli, _ := newStore(t, store.Config{})
+	ctx := testCtx(t)
+	mustNil(t, "register", st.RegisterHost(ctx, "h1", "id1"))
+	old, err := st.Campaign(ctx, "old", 2*time.Second)
+	mustNil(t, "campaign old", err)
+	// The old leader's lease is revoked behind its back, as when etcd expired it.
+	resp, err := cli.Get(ctx, st.Keys().Election(), clientv3.WithPrefix())
+	mustNil(t, "read election", err)
+	if len(resp.Kvs) != 1 {
+		t.Fatalf("election keys: %d, want 1", len(resp.Kvs))
+	}
+	_, err = cli.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
+	mustNil(t, "revoke", err)
+	next, err := st.Campaign(ctx, "next", 2*time.Second)
+	mustNil(t, "campaign next", err)
+	defer next.Resign(ctx) //nolint:errcheck
+
+	before := revision(t, cli)
+	if _, err := st.MarkHostDown(ctx, old, "h1", time.Now()); !errors.Is(err, store.ErrNotLeader) {
+		t.Fatalf("deposed leader's write: %v, want ErrNotLeader", err)
+	}
+	if after := revision(t, cli); after != before {
+		t.Fatalf("revision moved from %d to %d: the deposed leader wrote", before, after)
+	}
+	if wrote, err := st.MarkHostDown(ctx, next, "h1", time.Now()); err != nil || !wrote {
+		t.Fatalf("current leader's write: wrote=%v err=%v", wrote, err)
+	}
+}
+
+func TestHostDownRecordedOnceAndClearedByUp(t *testing.T) {
+	st, cli, _ := newStore(t, store.Config{})
+	ctx := testCtx(t)
+	l, err := st.Campaign(ctx, "m", 2*time.Second)
+	mustNil(t, "campaign", err)
+	defer l.Resign(ctx) //nolint:errcheck
+	mustNil(t, "register", st.RegisterHost(ctx, "h1", "id1"))
+
+	missing, err := st.HostsWithoutRecord(ctx)
+	mustNil(t, "sweep", err)
+	if len(missing) != 1 || missing[0] != "h1" {
+		t.Fatalf("hosts without record: %v, want [h1]", missing)
+	}
+	at := time.UnixMilli(1_700_000_000_000)
+	if wrote, err := st.MarkHostDown(ctx, l, "h1", at); err != nil || !wrote {
+		t.Fatalf("mark down: wrote=%v err=%v", wrote, err)
+	}
+	// A second, later report does not move the time.
+	if wrote, err := st.MarkHostDown(ctx, l, "h1", at.Add(time.Hour)); err != nil || wrote {
+		t.Fatalf("second mark: wrote=%v err=%v, want no write", wrote, err)
+	}
+	hs, err := st.HostStatus(ctx, "h1")
+	mustNil(t, "host status", err)
+	if hs.Status != model.HostDown || hs.DownSince != at.UnixMilli() {
+		t.Fatalf("status %s down-since %d, want DOWN since %d", hs.Status, hs.DownSince, at.UnixMilli())
+	}
+	if wrote, _ := st.MarkHostDown(ctx, l, "unregistered", at); wrote {
+		t.Fatal("an unregistered host was marked down")
+	}
+
+	lease, err := cli.Grant(ctx, 5)
+	mustNil(t, "grant", err)
+	mustNil(t, "up", st.PutUp(ctx, "h1", lease.ID))
+	hs, err = st.HostStatus(ctx, "h1")
+	mustNil(t, "host status", err)
+	if hs.Status != model.HostUp || hs.DownSince != 0 {
+		t.Fatalf("after up: status %s down-since %d, want UP and no record", hs.Status, hs.DownSince)
+	}
+	if wrote, _ := st.MarkHostDown(ctx, l, "h1", at); wrote {
+		t.Fatal("an UP host was marked down")
+	}
+
+	// The up key vanishing is seen by the watcher.
+	seen := make(chan string, 1)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go st.WatchHostsGoingDown(wctx, func(h string) { seen <- h }) //nolint:errcheck
+	time.Sleep(200 * time.Millisecond)                            // let the watch start: it reports from now on
+	_, err = cli.Revoke(ctx, lease.ID)
+	mustNil(t, "revoke", err)
+	select {
+	case h := <-seen:
+		if h != "h1" {
+			t.Fatalf("watcher saw %q go down, want h1", h)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher did not see h1's up key vanish")
+	}
+}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// MarkHostDown records, as the controller's leader, that host's agent was last seen at
+// since. It writes only while the host is registered, has no up key and no record yet, so
+// a late or repeated call never moves the time forward. It reports whether it wrote.
+func (s *Store) MarkHostDown(ctx context.Context, l *Leadership, host string, since time.Time) (bool, error) {
+	if err := ValidName("host", host); err != nil {
+		return false, err
+	}
+	var wrote bool
+	err := s.call(ctx, "mark-host-down", func(ctx context.Context) error {
+		var err error
+		wrote, err = s.fenced(ctx, l, "mark-host-down",
+			[]clientv3.Cmp{
+				clientv3.Compare(clientv3.CreateRevision(s.keys.HostID(host)), ">", 0),
+				clientv3.Compare(clientv3.CreateRevision(s.keys.Up(host)), "=", 0),
+				clientv3.Compare(clientv3.CreateRevision(s.keys.DownSince(host)), "=", 0),
+			},
+			[]clientv3.Op{clientv3.OpPut(s.keys.DownSince(host), strconv.FormatInt(since.UnixMilli(), 10))})
+		return err
+	})
+	return wrote, err
+}
+
+// HostsWithoutRecord lists registered hosts that are neither up nor recorded as down: the
+// hosts that went down while no leader was watching.
+func (s *Store) HostsWithoutRecord(ctx context.Context) ([]string, error) {
+	resps, _, err := s.read(ctx, "hosts-without-record",
+		clientv3.OpGet(s.keys.Hosts(), clientv3.WithPrefix(), clientv3.WithKeysOnly()),
+		clientv3.OpGet(s.keys.HostStatuses(), clientv3.WithPrefix(), clientv3.WithKeysOnly()))
+	if err != nil {
+		return nil, err
+	}
+	registered := map[string]bool{}
+	for _, kv := range resps[0].Kvs {
+		if h, rest, ok := splitUnder(s.keys.Hosts(), string(kv.Key)); ok && rest == "id" {
+			registered[h] = true
+		}
+	}
+	for _, kv := range resps[1].Kvs {
+		if h, rest, ok := splitUnder(s.keys.HostStatuses(), string(kv.Key)); ok && (rest == "up" || rest == "down-since") {
+			delete(registered, h)
+		}
+	}
+	out := make([]string, 0, len(registered))
+	for h := range registered {
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// WatchHostsGoingDown calls fn with the name of each host whose up key is deleted (its
+// agent's lease expired or was revoked), from now until ctx ends. Only deletions are
+// delivered by etcd (WithFilterPut), so the many status writes under the same prefix cost
+// the watcher nothing. After a watch failure it resumes where it stopped; deletions lost
+// to compaction are caught by the caller's periodic HostsWithoutRecord sweep.
+func (s *Store) WatchHostsGoingDown(ctx context.Context, fn func(host string)) error {
+	prefix := s.keys.HostStatuses()
+	var rev int64
+	for ctx.Err() == nil {
+		opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithFilterPut()}
+		if rev > 0 {
+			opts = append(opts, clientv3.WithRev(rev+1))
+		}
+		wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, opts...)
+		for resp := range wch {
+			if resp.Err() != nil {
+				s.metrics.observe("watch-hosts-down", 0, resp.Err())
+				if resp.CompactRevision != 0 {
+					rev = 0 // start from now; the sweep covers the gap
+				}
+				break
+			}
+			for _, ev := range resp.Events {
+				rev = ev.Kv.ModRevision
+				if h, rest, ok := splitUnder(prefix, string(ev.Kv.Key)); ok && rest == "up" {
+					fn(h)
+				}
+			}
+		}
+		if !sleep(ctx, watchBackoffMin) {
+			break
+		}
+	}
+	return ctx.Err()
+}
