@@ -14,6 +14,7 @@ import (
 	"github.com/helios-go/helios/cmd/internal/daemon"
 	"github.com/helios-go/helios/model"
 	ucli "github.com/urfave/cli/v2"
+	"go.uber.org/zap"
 )
 
 func main() {
@@ -41,6 +42,19 @@ func run(ctx context.Context, c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	b, closeAll, err := daemon.Boot(ctx, c, etcdFlag)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
+	return daemon.RunUntilDone(ctx, func(ctx context.Context) error {
+		return daemon.RunAgent(ctx, s, b.Store, b.Log, b.Registry, printf)
+	})
+}
+
+// etcdFlag reads --etcd: an agent always talks to an existing etcd, never an embedded one.
+func etcdFlag(_ context.Context, c *ucli.Context, _ *zap.Logger) ([]string, func(), error) {
 	var eps []string
 	for _, e := range c.StringSlice("etcd") {
 		for _, p := range strings.Split(e, ",") {
@@ -50,19 +64,7 @@ func run(ctx context.Context, c *ucli.Context) error {
 		}
 	}
 	if len(eps) == 0 {
-		return errors.New("--etcd is required")
+		return nil, nil, errors.New("--etcd is required")
 	}
-	log, err := daemon.NewLogger(c.String("log-level"), c.Bool("log-console"))
-	if err != nil {
-		return err
-	}
-	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
-	reg := daemon.NewRegistry()
-	st, closeStore, err := daemon.ConnectStore(ctx, c, eps, log, reg)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
-	return daemon.RunUntilDone(ctx, func(ctx context.Context) error { return daemon.RunAgent(ctx, s, st, log, reg, printf) })
+	return eps, func() {}, nil
 }

@@ -30,23 +30,12 @@ func main() {
 }
 
 func run(ctx context.Context, c *ucli.Context) error {
-	log, err := daemon.NewLogger(c.String("log-level"), c.Bool("log-console"))
+	b, closeAll, err := daemon.Boot(ctx, c, daemon.EtcdEndpoints)
 	if err != nil {
 		return err
 	}
-	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
-	reg := daemon.NewRegistry()
-	endpoints, stopEtcd, err := daemon.EtcdEndpoints(ctx, c, c.App.Writer, log)
-	if err != nil {
-		return err
-	}
-	defer stopEtcd()
-	st, closeStore, err := daemon.ConnectStore(ctx, c, endpoints, log, reg)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	m, err := daemon.StartMaster(c, st, log, reg)
+	defer closeAll()
+	m, err := daemon.StartMaster(c, b.Store, b.Log, b.Registry)
 	if err != nil {
 		return err
 	}

@@ -69,23 +69,12 @@ func run(ctx context.Context, c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	log, err := daemon.NewLogger(c.String("log-level"), c.Bool("log-console"))
+	b, closeAll, err := daemon.Boot(ctx, c, daemon.EtcdEndpoints)
 	if err != nil {
 		return err
 	}
-	defer log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
-	reg := daemon.NewRegistry()
-	endpoints, stopEtcd, err := daemon.EtcdEndpoints(ctx, c, c.App.Writer, log)
-	if err != nil {
-		return err
-	}
-	defer stopEtcd()
-	st, closeStore, err := daemon.ConnectStore(ctx, c, endpoints, log, reg)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	m, err := daemon.StartMaster(c, st, log, reg)
+	defer closeAll()
+	m, err := daemon.StartMaster(c, b.Store, b.Log, b.Registry)
 	if err != nil {
 		return err
 	}
@@ -97,7 +86,7 @@ func run(ctx context.Context, c *ucli.Context) error {
 	g.Go(func() error { return named("master", m.Run(gctx)) })
 	g.Go(func() error {
 		printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
-		return named("agent", daemon.RunAgent(gctx, agentSettings, st, log, reg, printf))
+		return named("agent", daemon.RunAgent(gctx, agentSettings, b.Store, b.Log, b.Registry, printf))
 	})
 	if err := g.Wait(); err != nil && ctx.Err() == nil {
 		return err

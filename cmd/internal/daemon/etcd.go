@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/helios-go/helios/store"
 	ucli "github.com/urfave/cli/v2"
@@ -23,7 +22,7 @@ func EtcdFlags(defaultDataDir string) []ucli.Flag {
 
 // EtcdEndpoints returns --etcd, or starts the embedded etcd and returns its endpoints.
 // stop closes the embedded member (a no-op for an external cluster).
-func EtcdEndpoints(ctx context.Context, c *ucli.Context, out io.Writer, log *zap.Logger) (endpoints []string, stop func(), err error) {
+func EtcdEndpoints(ctx context.Context, c *ucli.Context, log *zap.Logger) (endpoints []string, stop func(), err error) {
 	if eps := c.StringSlice("etcd"); len(eps) > 0 {
 		return eps, func() {}, nil
 	}
@@ -37,6 +36,6 @@ func EtcdEndpoints(ctx context.Context, c *ucli.Context, out io.Writer, log *zap
 	if err != nil {
 		return nil, nil, fmt.Errorf("start embedded etcd in %s: %w", c.String("data-dir"), err)
 	}
-	fmt.Fprintf(out, "embedded etcd: clients on %s, data in %s\n", e.Endpoints()[0], c.String("data-dir"))
+	fmt.Fprintf(c.App.Writer, "embedded etcd: clients on %s, data in %s\n", e.Endpoints()[0], c.String("data-dir"))
 	return e.Endpoints(), e.Close, nil
 }

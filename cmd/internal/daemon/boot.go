@@ -1,0 +1,50 @@
+package daemon
+
+import (
+	"context"
+
+	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
+	ucli "github.com/urfave/cli/v2"
+	"go.uber.org/zap"
+)
+
+// Base is what every daemon starts from: its logger, its metrics registry and its store.
+type Base struct {
+	Log      *zap.Logger
+	Registry *prometheus.Registry
+	Store    *store.Store
+}
+
+// EndpointsFunc finds the etcd to use; stop releases whatever it started.
+type EndpointsFunc func(ctx context.Context, c *ucli.Context, log *zap.Logger) (endpoints []string, stop func(), err error)
+
+// Boot builds the logger and registry from the common flags, finds etcd with endpoints and
+// connects the store. close releases everything in reverse order.
+func Boot(ctx context.Context, c *ucli.Context, endpoints EndpointsFunc) (b *Base, close func(), err error) {
+	log, err := NewLogger(c.String("log-level"), c.Bool("log-console"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var closers []func()
+	close = func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		_ = log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
+	}
+	reg := NewRegistry()
+	eps, stopEtcd, err := endpoints(ctx, c, log)
+	if err != nil {
+		close()
+		return nil, nil, err
+	}
+	closers = append(closers, stopEtcd)
+	st, closeStore, err := ConnectStore(ctx, c, eps, log, reg)
+	if err != nil {
+		close()
+		return nil, nil, err
+	}
+	closers = append(closers, closeStore)
+	return &Base{Log: log, Registry: reg, Store: st}, close, nil
+}
