@@ -34,9 +34,24 @@ type Config struct {
 	// RestartDelay is the pause before an exited container is replaced (default 1s).
 	ResyncInterval time.Duration
 	RestartDelay   time.Duration
-	Version        string
-	Logger         *zap.Logger
-	Registerer     prometheus.Registerer
+	// Health checks run every HealthCheckInterval at first, the interval doubling up to
+	// HealthCheckMaxInterval (defaults 1s, 30s).
+	HealthCheckInterval    time.Duration
+	HealthCheckMaxInterval time.Duration
+	// A task whose last FlappingRuns runs lasted less than FlappingWindow in total is
+	// FLAPPING: restarted only after FlappingRestartDelay (defaults 10, 60s, 30s).
+	FlappingRuns         int
+	FlappingWindow       time.Duration
+	FlappingRestartDelay time.Duration
+	// AlwaysPull pulls the image before every container creation, not only when missing.
+	AlwaysPull bool
+	// A start whose image the registry does not have is retried after ImageMissingRetry;
+	// after any other pull failure, after ImagePullRetry (defaults 2m, 2m).
+	ImageMissingRetry time.Duration
+	ImagePullRetry    time.Duration
+	Version           string
+	Logger            *zap.Logger
+	Registerer        prometheus.Registerer
 	// PortFree tells whether a host port is free; default: try to bind it. Hollow agents
 	// (fake runtime) pass a func that always says yes.
 	PortFree func(proto string, port int) bool
@@ -52,15 +67,23 @@ type Agent struct {
 
 	poke chan struct{} // coalesced trigger of the loop
 
-	mu          sync.Mutex
-	reported    map[model.JobID]model.TaskStatus // statuses as last written
-	busy        map[model.JobID]bool             // jobs with a worker applying actions
-	watching    map[string]bool                  // containers with an exit watcher
-	failedUntil map[model.JobID]time.Time        // start failures back off until then
-	lastDesired map[model.JobID]desiredTask      // last deployments read, for etcd outages
-	hostInfo    model.HostInfo                   // last written
-	engine      EngineInfo
-	wg          sync.WaitGroup // workers and watchers
+	mu            sync.Mutex
+	reported      map[model.JobID]model.TaskStatus // statuses as last written
+	busy          map[model.JobID]bool             // jobs with a worker applying actions
+	watching      map[string]bool                  // containers with an exit watcher
+	failedUntil   map[model.JobID]time.Time        // start failures back off until then
+	lastDesired   map[model.JobID]desiredTask      // last deployments read, for etcd outages
+	checking      map[string]*checker              // health-check supervisors by container
+	runs          map[model.JobID]*runLog          // last run durations, for flapping
+	flapping      map[model.JobID]bool
+	imageThrottle map[model.JobID]model.ThrottleState // IMAGE_MISSING, IMAGE_PULL_FAILED
+	throttles     map[model.JobID]model.ThrottleState // each task's throttle now
+	throttleCount map[model.ThrottleState]int         // this agent's share of the gauge
+	pending       []pendingOp                         // status writes waiting for etcd, oldest first
+	savedDesired  string                              // deployments as last written to the state dir
+	hostInfo      model.HostInfo                      // last written
+	engine        EngineInfo
+	wg            sync.WaitGroup // workers and watchers
 }
 
 // New checks cfg and fills defaults.
@@ -89,6 +112,16 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.RestartDelay <= 0 {
 		cfg.RestartDelay = time.Second
 	}
+	setDefault(&cfg.HealthCheckInterval, time.Second)
+	setDefault(&cfg.HealthCheckMaxInterval, 30*time.Second)
+	cfg.HealthCheckMaxInterval = max(cfg.HealthCheckMaxInterval, cfg.HealthCheckInterval)
+	if cfg.FlappingRuns <= 0 {
+		cfg.FlappingRuns = 10
+	}
+	setDefault(&cfg.FlappingWindow, 60*time.Second)
+	setDefault(&cfg.FlappingRestartDelay, 30*time.Second)
+	setDefault(&cfg.ImageMissingRetry, 2*time.Minute)
+	setDefault(&cfg.ImagePullRetry, 2*time.Minute)
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
@@ -97,15 +130,21 @@ func New(cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	return &Agent{
-		cfg:         cfg,
-		log:         cfg.Logger.With(zap.String("host", cfg.Name)),
-		m:           m,
-		ports:       newPortAllocator(cfg.PortRange, cfg.PortFree),
-		poke:        make(chan struct{}, 1),
-		reported:    map[model.JobID]model.TaskStatus{},
-		busy:        map[model.JobID]bool{},
-		watching:    map[string]bool{},
-		failedUntil: map[model.JobID]time.Time{},
+		cfg:           cfg,
+		log:           cfg.Logger.With(zap.String("host", cfg.Name)),
+		m:             m,
+		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
+		poke:          make(chan struct{}, 1),
+		reported:      map[model.JobID]model.TaskStatus{},
+		busy:          map[model.JobID]bool{},
+		watching:      map[string]bool{},
+		failedUntil:   map[model.JobID]time.Time{},
+		checking:      map[string]*checker{},
+		runs:          map[model.JobID]*runLog{},
+		flapping:      map[model.JobID]bool{},
+		imageThrottle: map[model.JobID]model.ThrottleState{},
+		throttles:     map[model.JobID]model.ThrottleState{},
+		throttleCount: map[model.ThrottleState]int{},
 	}, nil
 }
 
@@ -123,6 +162,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The deployments kept on disk serve until etcd answers (an outage at start-up).
+	if deps, jobs, err := loadDesired(a.cfg.StateDir); err != nil {
+		a.log.Warn("deployments kept in the state dir unreadable", zap.Error(err))
+	} else if deps != nil {
+		a.lastDesired = a.toDesired(deps, jobs)
+	}
 	engine, err := a.cfg.Runtime.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("container runtime: %w", err)
@@ -133,6 +178,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer func() {
 		cancel()
 		a.wg.Wait()
+		a.mu.Lock()
+		a.setThrottleGauge(nil) // this agent's tasks no longer count
+		a.mu.Unlock()
 	}()
 
 	if err := retry(ctx, a, "register host", func() error { return a.cfg.Store.RegisterHost(ctx, a.cfg.Name, id) }); err != nil {
@@ -263,4 +311,10 @@ func nonNil(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return maps.Clone(m)
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
 }

@@ -26,10 +26,13 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 				st.Ports = taskPorts(d.Job, c.Ports)
 			}
 		}
-		if act.State == model.StateExited {
+		switch act.State {
+		case model.StateExited:
 			if c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID); err == nil {
 				st.ContainerError = fmt.Sprintf("exit code %d", c.ExitCode)
 			}
+		case model.StateFailed:
+			st.ContainerError = act.Reason
 		}
 		return a.setStatus(ctx, act.JobID, st)
 
@@ -37,6 +40,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 		return a.deleteStatus(ctx, act.JobID)
 
 	case actStop:
+		a.stopChecker(act.ContainerID)
 		st := a.statusFor(act.JobID, d.Job, rep)
 		st.Goal, st.ContainerID = act.Goal, act.ContainerID
 		st.State = model.StateStopping
@@ -50,6 +54,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 		return a.setStatus(ctx, act.JobID, st)
 
 	case actRemove:
+		a.stopChecker(act.ContainerID)
 		job := d.Job
 		if job == nil {
 			job = rep.Job
@@ -95,6 +100,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 			return fmt.Errorf("start %s: job unknown", act.JobID)
 		}
 		if act.ContainerID != "" {
+			a.stopChecker(act.ContainerID)
 			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(d.Job)); err != nil && !errors.Is(err, ErrNoSuchContainer) {
 				return err
 			}
@@ -105,11 +111,20 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 		}
 		err := a.start(ctx, act, d, rep, used)
 		if err != nil && ctx.Err() == nil {
+			retry := max(a.cfg.RestartDelay, 5*time.Second)
+			var ie *imageError
+			if errors.As(err, &ie) {
+				retry = ie.retry
+			}
 			a.mu.Lock()
-			a.failedUntil[act.JobID] = time.Now().Add(max(a.cfg.RestartDelay, 5*time.Second))
+			a.failedUntil[act.JobID] = time.Now().Add(retry)
 			a.mu.Unlock()
 		}
 		return err
+
+	case actHealthcheck:
+		a.startChecker(ctx, act.JobID, act.ContainerID, d.Job)
+		return nil
 	}
 	return fmt.Errorf("unknown action %q", act.Kind)
 }
@@ -134,9 +149,13 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	spec.Labels[LabelSpecHash] = d.SpecHash
 
 	st := a.statusFor(act.JobID, j, rep)
-	st.Goal, st.State, st.ContainerID, st.ContainerError = act.Goal, model.StateCreating, "", ""
+	st.Goal, st.ContainerID, st.ContainerError = act.Goal, "", ""
 	st.Ports = taskPorts(j, spec.Ports)
 	st.Env = envMap(spec.Env)
+	if st, err = a.ensureImage(ctx, act, j, st); err != nil {
+		return err
+	}
+	st.State = model.StateCreating
 	if err := a.setStatus(ctx, act.JobID, st); err != nil {
 		return err
 	}
@@ -153,6 +172,11 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	}
 	a.m.starts.Inc()
 	a.watchExits(ctx, []Container{{ID: id, Running: true, Labels: spec.Labels}})
+	if j.HealthCheck != nil {
+		// The supervisor reports HEALTHCHECKING, then RUNNING once a check passes.
+		a.startChecker(ctx, act.JobID, id, j)
+		return nil
+	}
 	st.State = model.StateRunning
 	return a.setStatus(ctx, act.JobID, st)
 }
@@ -173,17 +197,21 @@ func (a *Agent) statusFor(id model.JobID, j *model.Job, rep model.TaskStatus) mo
 	if j != nil {
 		st.Job = j
 	}
+	a.mu.Lock()
+	st.Throttled = a.throttles[id]
+	a.mu.Unlock()
 	if st.Throttled == "" {
 		st.Throttled = model.ThrottleNo
 	}
 	return st
 }
 
-// setStatus writes a status with its history event and remembers it. A failed write is
-// retried by the next reconcile, since plan compares against what was last written.
+// setStatus writes a status with its history event and remembers it. While etcd is
+// unreachable the write is queued (see outage.go) and the agent carries on; a write that
+// fails otherwise is retried by the next reconcile, since plan compares against what was
+// last written.
 func (a *Agent) setStatus(ctx context.Context, id model.JobID, st model.TaskStatus) error {
-	if err := a.cfg.Store.SetTaskStatus(ctx, a.cfg.Name, id, st, true); err != nil {
-		a.m.etcdErrors.Inc()
+	if err := a.write(ctx, pendingOp{job: id, status: st}); err != nil {
 		return fmt.Errorf("set status %s of %s: %w", st.State, id, err)
 	}
 	a.log.Info("task status", zap.String("job-id", string(id)), zap.String("state", string(st.State)), zap.String("container-id", short(st.ContainerID)))
@@ -194,13 +222,14 @@ func (a *Agent) setStatus(ctx context.Context, id model.JobID, st model.TaskStat
 }
 
 func (a *Agent) deleteStatus(ctx context.Context, id model.JobID) error {
-	if err := a.cfg.Store.DeleteTaskStatus(ctx, a.cfg.Name, id); err != nil {
-		a.m.etcdErrors.Inc()
+	if err := a.write(ctx, pendingOp{job: id, delete: true}); err != nil {
 		return fmt.Errorf("delete status of %s: %w", id, err)
 	}
 	a.mu.Lock()
 	delete(a.reported, id)
 	delete(a.failedUntil, id)
+	delete(a.imageThrottle, id)
+	delete(a.runs, id)
 	a.mu.Unlock()
 	return nil
 }

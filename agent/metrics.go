@@ -16,6 +16,10 @@ type metrics struct {
 	restarts          prometheus.Counter
 	etcdErrors        prometheus.Counter
 	watchRestarts     prometheus.Counter
+	healthChecks      *prometheus.CounterVec
+	healthDuration    *prometheus.HistogramVec
+	pulls             *prometheus.CounterVec
+	throttled         *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,6 +36,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		restarts:      prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_container_restarts_total", Help: "Exited containers replaced by a new one."}),
 		etcdErrors:    prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_etcd_errors_total", Help: "Failed etcd reads and writes of the agent."}),
 		watchRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_watch_restarts_total", Help: "Times the watch on the host's keys listed again (compaction, lost leader, reconnect)."}),
+		healthChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "helios_agent_health_checks_total", Help: "Health checks run, by type (http, tcp, exec) and result (pass, fail).",
+		}, []string{"type", "result"}),
+		healthDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "helios_agent_health_check_duration_seconds", Help: "Duration of one health check, by type.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+		}, []string{"type"}),
+		pulls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "helios_agent_image_pulls_total", Help: "Image pulls, by result (ok, missing, failed).",
+		}, []string{"result"}),
+		throttled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "helios_agent_throttled_tasks", Help: "Tasks held back now, by throttle state (FLAPPING, IMAGE_MISSING, IMAGE_PULL_FAILED).",
+		}, []string{"state"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -44,6 +61,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	m.reconcileDuration, err = register(reg, m.reconcileDuration)
 	if err != nil {
+		return nil, err
+	}
+	if m.healthChecks, err = register(reg, m.healthChecks); err != nil {
+		return nil, err
+	}
+	if m.healthDuration, err = register(reg, m.healthDuration); err != nil {
+		return nil, err
+	}
+	if m.pulls, err = register(reg, m.pulls); err != nil {
+		return nil, err
+	}
+	if m.throttled, err = register(reg, m.throttled); err != nil {
 		return nil, err
 	}
 	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts} {

@@ -22,6 +22,14 @@ type planInput struct {
 	Reported     map[model.JobID]model.TaskStatus // task statuses as last written to etcd
 	Now          time.Time
 	RestartDelay time.Duration
+	// Checking holds the containers whose health-check supervisor runs: it owns their
+	// status until the check passes or the container dies.
+	Checking map[string]bool
+	// Throttle is each task's throttle now (absent: NO); Flapping the tasks whose restarts
+	// wait FlappingDelay instead of RestartDelay.
+	Throttle      map[model.JobID]model.ThrottleState
+	Flapping      map[model.JobID]bool
+	FlappingDelay time.Duration
 }
 
 type actionKind string
@@ -41,6 +49,8 @@ const (
 	actDeleteStatus actionKind = "delete-status"
 	// actWait asks for another reconcile After from now (a restart delay running out).
 	actWait actionKind = "wait"
+	// actHealthcheck starts the health-check supervisor of the running ContainerID.
+	actHealthcheck actionKind = "healthcheck"
 )
 
 // action is one step of a plan. Reason says why, for logs.
@@ -148,8 +158,13 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 			out = append(out, action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: d.Goal, Reason: "extra container for the job"})
 		}
 	}
+	throttle := in.Throttle[id]
+	if throttle == "" {
+		throttle = model.ThrottleNo
+	}
 	needs := func(st model.State, cid string) bool {
-		return !reported || rep.State != st || rep.ContainerID != cid || rep.Goal != d.Goal
+		return !reported || rep.State != st || rep.ContainerID != cid || rep.Goal != d.Goal ||
+			(rep.Throttled != throttle && !(rep.Throttled == "" && throttle == model.ThrottleNo))
 	}
 
 	switch d.Goal {
@@ -175,17 +190,29 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 		out = append(out, action{Kind: actStart, JobID: id, Goal: d.Goal, Reason: "no container"})
 	case cur.Labels[LabelSpecHash] != d.SpecHash:
 		out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "container spec changed"})
+	case in.Checking[cur.ID]:
+		// Its supervisor reports RUNNING, or FAILED if it died, and pokes the loop.
+	case cur.Running && d.Job.HealthCheck != nil && !(reported && rep.ContainerID == cur.ID && rep.State == model.StateRunning):
+		out = append(out, action{Kind: actHealthcheck, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "health check not passed yet"})
 	case cur.Running:
 		if needs(model.StateRunning, cur.ID) {
 			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateRunning, Reason: "adopt running container"})
 		}
 	default:
-		if reported && rep.ContainerID == cur.ID && isLive(rep.State) {
+		if reported && rep.ContainerID == cur.ID && rep.State == model.StateHealthchecking {
+			// Its supervisor is gone (agent restarted): report what it would have.
+			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateFailed,
+				Reason: fmt.Sprintf("container exited with code %d during health check", cur.ExitCode)})
+		} else if reported && rep.ContainerID == cur.ID && isLive(rep.State) {
 			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateExited,
 				Reason: fmt.Sprintf("container exited with code %d", cur.ExitCode)})
 		}
-		if wait := cur.FinishedAt.Add(in.RestartDelay).Sub(in.Now); !cur.FinishedAt.IsZero() && wait > 0 {
-			out = append(out, action{Kind: actWait, JobID: id, ContainerID: cur.ID, Goal: d.Goal, After: wait, Reason: "restart delay"})
+		delay, why := in.RestartDelay, "restart delay"
+		if in.Flapping[id] {
+			delay, why = in.FlappingDelay, "restart delay (FLAPPING)"
+		}
+		if wait := cur.FinishedAt.Add(delay).Sub(in.Now); !cur.FinishedAt.IsZero() && wait > 0 {
+			out = append(out, action{Kind: actWait, JobID: id, ContainerID: cur.ID, Goal: d.Goal, After: wait, Reason: why})
 		} else {
 			out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "restart exited container"})
 		}

@@ -24,13 +24,51 @@ func TestPlan(t *testing.T) {
 		return map[model.JobID]model.TaskStatus{id: {State: s, ContainerID: cid, Goal: g}}
 	}
 
+	hcJob := &model.Job{ID: id, Image: "img", HealthCheck: &model.HealthCheck{Type: model.HealthCheckExec, Command: []string{"true"}}}
+	hcStart := map[model.JobID]desiredTask{id: {Job: hcJob, Goal: model.GoalStart, SpecHash: "h1"}}
+	flapping := map[model.JobID]bool{id: true}
+	throttled := func(s model.State, cid string, th model.ThrottleState) map[model.JobID]model.TaskStatus {
+		return map[model.JobID]model.TaskStatus{id: {State: s, ContainerID: cid, Goal: model.GoalStart, Throttled: th}}
+	}
+
 	tests := []struct {
 		name     string
 		desired  map[model.JobID]desiredTask
 		ctrs     []Container
 		reported map[model.JobID]model.TaskStatus
+		checking map[string]bool
+		flapping map[model.JobID]bool
+		throttle map[model.JobID]model.ThrottleState
 		want     []string // "kind job container state", container and state may be "-"
 	}{
+		{name: "health-checked job's running container gets a supervisor", desired: hcStart,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateStarting, "c1", model.GoalStart),
+			want: []string{"healthcheck foo c1 -"}},
+		{name: "supervised container left to its supervisor", desired: hcStart, checking: map[string]bool{"c1": true},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateHealthchecking, "c1", model.GoalStart)},
+		{name: "supervised container that died left to its supervisor", desired: hcStart, checking: map[string]bool{"c1": true},
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))}, reported: st(model.StateHealthchecking, "c1", model.GoalStart)},
+		{name: "health check passed: nothing to do", desired: hcStart,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart)},
+		{name: "died while HEALTHCHECKING with no supervisor: FAILED, restart", desired: hcStart,
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))}, reported: st(model.StateHealthchecking, "c1", model.GoalStart),
+			want: []string{"report foo c1 FAILED", "start foo c1 -"}},
+		{name: "FAILED container restarted after the delay, no EXITED", desired: hcStart,
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))}, reported: st(model.StateFailed, "c1", model.GoalStart),
+			want: []string{"start foo c1 -"}},
+		{name: "goal STOP while health checking stops", desired: stop, checking: map[string]bool{"c1": true},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateHealthchecking, "c1", model.GoalStart),
+			want: []string{"stop foo c1 -"}},
+		{name: "flapping: restart waits the flapping delay", desired: start, flapping: flapping,
+			throttle: map[model.JobID]model.ThrottleState{id: model.ThrottleFlapping},
+			ctrs:     []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))}, reported: throttled(model.StateExited, "c1", model.ThrottleFlapping),
+			want: []string{"wait foo c1 -"}},
+		{name: "throttle cleared: RUNNING reported again", desired: start,
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: throttled(model.StateRunning, "c1", model.ThrottleFlapping),
+			want: []string{"report foo c1 RUNNING"}},
+		{name: "throttle set on a running task reported", desired: start, throttle: map[model.JobID]model.ThrottleState{id: model.ThrottleFlapping},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: throttled(model.StateRunning, "c1", model.ThrottleNo),
+			want: []string{"report foo c1 RUNNING"}},
 		{name: "nothing deployed, nothing running", want: nil},
 		{name: "running and reported: nothing to do", desired: start,
 			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart)},
@@ -81,7 +119,8 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := plan(planInput{Desired: tc.desired, Containers: tc.ctrs, Reported: tc.reported, Now: now, RestartDelay: time.Second})
+			got := plan(planInput{Desired: tc.desired, Containers: tc.ctrs, Reported: tc.reported, Now: now, RestartDelay: time.Second,
+				Checking: tc.checking, Flapping: tc.flapping, Throttle: tc.throttle, FlappingDelay: 30 * time.Second})
 			var gs []string
 			for _, a := range got {
 				if a.Reason == "" {

@@ -15,6 +15,31 @@ import (
 func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	t0 := time.Now()
 	defer func() { a.m.reconcileDuration.Observe(time.Since(t0).Seconds()) }()
+	if !a.flush(ctx) {
+		defer func() {
+			// Try the queue again soon even if nothing else happens.
+			a.goFunc(func() {
+				select {
+				case <-ctx.Done():
+				case <-time.After(a.cfg.RestartDelay):
+					a.trigger()
+				}
+			})
+		}()
+	}
+
+	// What this agent itself is doing is read before the containers are listed, so the
+	// listing is never older than it: a job whose worker was busy here is left alone this
+	// pass (its worker triggers another when done), and a supervisor that reports after
+	// this point is still counted as checking.
+	a.mu.Lock()
+	reported := maps.Clone(a.reported)
+	busyAtStart := maps.Clone(a.busy)
+	checking := map[string]bool{}
+	for id := range a.checking {
+		checking[id] = true
+	}
+	a.mu.Unlock()
 
 	desired, err := a.desired(ctx)
 	if err != nil {
@@ -30,15 +55,27 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		return a.cfg.RestartDelay
 	}
 
-	a.mu.Lock()
-	reported := maps.Clone(a.reported)
-	a.mu.Unlock()
 	now := time.Now()
-	actions := plan(planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay})
+	clearIn := a.updateThrottles(ctrs, now)
+	a.mu.Lock()
+	in := planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay,
+		Checking: checking, Throttle: maps.Clone(a.throttles), Flapping: maps.Clone(a.flapping), FlappingDelay: a.cfg.FlappingRestartDelay}
+	a.mu.Unlock()
+	actions := plan(in)
 
 	a.watchExits(ctx, ctrs)
+	// Ports held by containers a start replaces are free for it: it removes them first.
+	replaced := map[string]bool{}
+	for _, act := range actions {
+		if act.Kind == actStart && act.ContainerID != "" {
+			replaced[act.ContainerID] = true
+		}
+	}
 	used := map[portKey]bool{}
 	for _, c := range ctrs {
+		if replaced[c.ID] {
+			continue
+		}
 		for _, p := range c.Ports {
 			used[portKey{p.Proto, p.HostPort}] = true
 		}
@@ -50,6 +87,7 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 			wait = d
 		}
 	}
+	later(clearIn)
 	byJob := map[model.JobID][]action{}
 	var order []model.JobID
 	for _, act := range actions {
@@ -62,7 +100,7 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	defer a.mu.Unlock()
 	for _, id := range order {
 		acts := byJob[id]
-		if a.busy[id] {
+		if a.busy[id] || busyAtStart[id] {
 			continue
 		}
 		var run []action
@@ -112,6 +150,9 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 // keeps its containers managed (restarts go on) during an etcd outage.
 func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error) {
 	deps, jobs, _, err := a.cfg.Store.HostDeployments(ctx, a.cfg.Name)
+	if err == nil {
+		a.saveDesired(deps, jobs)
+	}
 	if err != nil {
 		a.mu.Lock()
 		last := a.lastDesired
@@ -123,6 +164,15 @@ func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error
 		}
 		return nil, err
 	}
+	out := a.toDesired(deps, jobs)
+	a.mu.Lock()
+	a.lastDesired = out
+	a.mu.Unlock()
+	return out, nil
+}
+
+// toDesired pairs deployments with their jobs and wanted spec hashes.
+func (a *Agent) toDesired(deps map[model.JobID]model.Deployment, jobs map[model.JobID]model.Job) map[model.JobID]desiredTask {
 	out := make(map[model.JobID]desiredTask, len(deps))
 	for id, d := range deps {
 		t := desiredTask{Goal: d.Goal}
@@ -132,10 +182,7 @@ func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error
 		}
 		out[id] = t
 	}
-	a.mu.Lock()
-	a.lastDesired = out
-	a.mu.Unlock()
-	return out, nil
+	return out
 }
 
 // spec builds the container spec of job with the given dynamic ports.
@@ -169,5 +216,81 @@ func (a *Agent) watchExits(ctx context.Context, ctrs []Container) {
 			}
 			a.trigger()
 		})
+	}
+}
+
+// updateThrottles records the runs of exited containers and recomputes each task's
+// throttle. It returns how soon a FLAPPING throttle clears by itself (0: none does).
+func (a *Agent) updateThrottles(ctrs []Container, now time.Time) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	byJob := map[model.JobID][]Container{}
+	for _, c := range ctrs {
+		id := model.JobID(c.JobID())
+		byJob[id] = append(byJob[id], c)
+	}
+	for id := range a.runs {
+		if _, ok := byJob[id]; !ok {
+			byJob[id] = nil // no container now (one is being replaced): the log still counts
+		}
+	}
+	var clearIn time.Duration
+	for id, cs := range byJob {
+		l := a.runs[id]
+		if l == nil {
+			l = &runLog{}
+			a.runs[id] = l
+		}
+		present := map[string]bool{}
+		current := time.Duration(-1)
+		for _, c := range cs {
+			present[c.ID] = true
+			l.record(c, a.cfg.FlappingRuns)
+			if c.Running && !c.StartedAt.IsZero() {
+				current = max(now.Sub(c.StartedAt), 0)
+			}
+		}
+		l.forget(present)
+		flap, in := flapping(l.runs, current, a.cfg.FlappingRuns, a.cfg.FlappingWindow)
+		if flap != a.flapping[id] {
+			a.log.Info("flapping", zap.String("job-id", string(id)), zap.Bool("flapping", flap))
+		}
+		a.flapping[id] = flap
+		if in > 0 && (clearIn == 0 || in < clearIn) {
+			clearIn = in + time.Millisecond
+		}
+	}
+	counts := map[model.ThrottleState]int{}
+	ids := map[model.JobID]bool{}
+	for id := range a.flapping {
+		ids[id] = true
+	}
+	for id := range a.imageThrottle {
+		ids[id] = true
+	}
+	for id := range a.throttles {
+		ids[id] = true
+	}
+	for id := range ids {
+		t := throttleOf(a.imageThrottle[id], a.flapping[id])
+		if t == model.ThrottleNo {
+			delete(a.throttles, id)
+			continue
+		}
+		a.throttles[id] = t
+		counts[t]++
+	}
+	a.setThrottleGauge(counts)
+	return clearIn
+}
+
+// setThrottleGauge moves the throttled-tasks gauge by this agent's change, so agents
+// sharing one registry (hollow agents) add up. Callers hold mu.
+func (a *Agent) setThrottleGauge(counts map[model.ThrottleState]int) {
+	for _, t := range []model.ThrottleState{model.ThrottleFlapping, model.ThrottleImageMissing, model.ThrottleImagePullFailed} {
+		if d := counts[t] - a.throttleCount[t]; d != 0 {
+			a.m.throttled.WithLabelValues(string(t)).Add(float64(d))
+		}
+		a.throttleCount[t] = counts[t]
 	}
 }

@@ -17,6 +17,11 @@ const (
 // ErrNoSuchContainer is returned (wrapped) by a Runtime asked about a container it does not have.
 var ErrNoSuchContainer = errors.New("no such container")
 
+// ErrImageNotFound is returned (wrapped) by Runtime.Pull when the registry says it has no
+// such image (manifest unknown, repository not found): the task is throttled IMAGE_MISSING.
+// Any other pull error means IMAGE_PULL_FAILED.
+var ErrImageNotFound = errors.New("image not found in registry")
+
 // Runtime is what the agent needs of a container engine. agent/docker implements it over the
 // Docker API and agent/fake in memory.
 type Runtime interface {
@@ -39,6 +44,11 @@ type Runtime interface {
 	Wait(ctx context.Context, id string) (int, error)
 	// Info describes the engine.
 	Info(ctx context.Context) (EngineInfo, error)
+	// HasImage tells whether the image is present locally.
+	HasImage(ctx context.Context, image string) (bool, error)
+	// Pull fetches the image from its registry; ErrImageNotFound (wrapped) when the registry
+	// does not have it.
+	Pull(ctx context.Context, image string) error
 }
 
 // ContainerSpec is everything the agent asks of a new container, in the agent's terms.
@@ -105,6 +115,11 @@ type Container struct {
 	StartedAt  time.Time
 	FinishedAt time.Time
 	Ports      []PortBinding // host ports actually bound (Name unset)
+	// NetworkMode is the container's network mode ("" = the engine's default, bridge);
+	// IPAddress its address on that network, if any. Health checks of ports that are not
+	// published reach the container there.
+	NetworkMode string
+	IPAddress   string
 }
 
 // JobID is the job id label, "" for a container without one.

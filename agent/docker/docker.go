@@ -26,21 +26,35 @@ var _ agent.Runtime = (*Docker)(nil)
 type Docker struct {
 	cli  *client.Client
 	host string
+	// dockerConfig is the Docker client config file whose "auths" give registry
+	// credentials; "" = $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+	dockerConfig string
 }
+
+// Option configures a Docker.
+type Option func(*Docker)
+
+// WithDockerConfig reads registry credentials from the Docker config file at path instead
+// of the default ($DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+func WithDockerConfig(path string) Option { return func(d *Docker) { d.dockerConfig = path } }
 
 // New connects to the engine at host (e.g. unix:///var/run/docker.sock; "" = the default or
 // DOCKER_HOST). The API version is negotiated on the first request, so engines as old as
 // API 1.40 (Docker 19.03) work.
-func New(host string) (*Docker, error) {
-	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+func New(host string, opts ...Option) (*Docker, error) {
+	copts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
 	if host != "" {
-		opts = append(opts, client.WithHost(host))
+		copts = append(copts, client.WithHost(host))
 	}
-	cli, err := client.New(opts...)
+	cli, err := client.New(copts...)
 	if err != nil {
 		return nil, fmt.Errorf("docker client for %q: %w", host, err)
 	}
-	return &Docker{cli: cli, host: cli.DaemonHost()}, nil
+	d := &Docker{cli: cli, host: cli.DaemonHost()}
+	for _, o := range opts {
+		o(d)
+	}
+	return d, nil
 }
 
 // Close releases the client's connections.
@@ -202,6 +216,14 @@ func (d *Docker) Inspect(ctx context.Context, id string) (agent.Container, error
 	}
 	r := res.Container
 	c := agent.Container{ID: r.ID, Name: strings.TrimPrefix(r.Name, "/")}
+	if ns := r.NetworkSettings; ns != nil {
+		for _, ep := range ns.Networks {
+			if ep != nil && ep.IPAddress.IsValid() {
+				c.IPAddress = ep.IPAddress.String()
+				break
+			}
+		}
+	}
 	c.Created, _ = time.Parse(time.RFC3339Nano, r.Created)
 	if r.Config != nil {
 		c.Image, c.Labels = r.Config.Image, r.Config.Labels
@@ -213,6 +235,7 @@ func (d *Docker) Inspect(ctx context.Context, id string) (agent.Container, error
 		c.FinishedAt, _ = time.Parse(time.RFC3339Nano, s.FinishedAt)
 	}
 	if r.HostConfig != nil {
+		c.NetworkMode = string(r.HostConfig.NetworkMode)
 		// The configured bindings, not the live ones: they are known while the container is stopped.
 		for port, bs := range r.HostConfig.PortBindings {
 			for _, b := range bs {

@@ -20,8 +20,11 @@ type Runtime struct {
 	mu         sync.Mutex
 	containers map[string]*ctr
 	now        func() time.Time
+	missing    map[string]bool  // images not present locally
+	pullErr    map[string]error // pull results by image
+	exec       func(id string, cmd []string) (int, error)
 	// counters a test can read
-	creates, starts, stops, removes int
+	creates, starts, stops, removes, pulls int
 }
 
 type ctr struct {
@@ -32,7 +35,7 @@ type ctr struct {
 
 // New returns an empty runtime.
 func New() *Runtime {
-	return &Runtime{containers: map[string]*ctr{}, now: time.Now}
+	return &Runtime{containers: map[string]*ctr{}, now: time.Now, missing: map[string]bool{}, pullErr: map[string]error{}}
 }
 
 func newID() string {
@@ -84,6 +87,9 @@ func (r *Runtime) Create(_ context.Context, spec agent.ContainerSpec) (string, e
 		c: agent.Container{
 			ID: id, Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels),
 			Created: r.now(), Ports: append([]agent.PortBinding(nil), spec.Ports...),
+			// Fake containers "listen" on the loopback: a test serving 127.0.0.1:<internal
+			// port> answers health checks of ports that are not published.
+			NetworkMode: spec.NetworkMode, IPAddress: "127.0.0.1",
 		},
 		spec: spec,
 	}
@@ -165,7 +171,7 @@ func (r *Runtime) Inspect(_ context.Context, id string) (agent.Container, error)
 }
 
 // Exec implements agent.Runtime: "env" prints the container's environment; anything else
-// exits 0 with no output.
+// answers as SetExec said, else exits 0 with no output.
 func (r *Runtime) Exec(_ context.Context, id string, cmd []string) (int, []byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -182,6 +188,10 @@ func (r *Runtime) Exec(_ context.Context, id string, cmd []string) (int, []byte,
 			out = append(out, e+"\n"...)
 		}
 		return 0, out, nil
+	}
+	if r.exec != nil {
+		code, err := r.exec(id, cmd)
+		return code, nil, err
 	}
 	return 0, nil, nil
 }
@@ -259,4 +269,56 @@ func (r *Runtime) Add(name string, labels map[string]string) string {
 		done: make(chan struct{}),
 	}
 	return id
+}
+
+// HasImage implements agent.Runtime: every image is present unless RemoveImage said otherwise.
+func (r *Runtime) HasImage(_ context.Context, image string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return !r.missing[image], nil
+}
+
+// Pull implements agent.Runtime: it fails with the error SetPullError gave for the image,
+// else makes the image present.
+func (r *Runtime) Pull(_ context.Context, image string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pulls++
+	if err := r.pullErr[image]; err != nil {
+		return err
+	}
+	delete(r.missing, image)
+	return nil
+}
+
+// RemoveImage makes an image absent locally, so the agent pulls it before creating.
+func (r *Runtime) RemoveImage(image string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.missing[image] = true
+}
+
+// SetPullError makes pulls of image fail with err (nil: succeed again).
+func (r *Runtime) SetPullError(image string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err == nil {
+		delete(r.pullErr, image)
+		return
+	}
+	r.pullErr[image] = err
+}
+
+// Pulls is how many pulls the runtime has seen.
+func (r *Runtime) Pulls() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pulls
+}
+
+// SetExec makes Exec in running containers answer with f (health checks of type exec).
+func (r *Runtime) SetExec(f func(id string, cmd []string) (int, error)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exec = f
 }

@@ -40,6 +40,15 @@ func AgentFlags(defaultName, metricsFlag string) []ucli.Flag {
 		&ucli.DurationFlag{Name: "lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease keeping the host UP"},
 		&ucli.DurationFlag{Name: "resync-interval", Value: 30 * time.Second, Usage: "full reconcile at least this often"},
 		&ucli.DurationFlag{Name: "restart-delay", Value: time.Second, Usage: "pause before an exited container is restarted"},
+		&ucli.DurationFlag{Name: "health-check-interval", Value: time.Second, Usage: "first pause between health checks of a starting task"},
+		&ucli.DurationFlag{Name: "health-check-max-interval", Value: 30 * time.Second, Usage: "the pause between health checks doubles up to this"},
+		&ucli.IntFlag{Name: "flapping-runs", Value: 10, Usage: "a task whose last this many runs lasted less than --flapping-window in total is FLAPPING"},
+		&ucli.DurationFlag{Name: "flapping-window", Value: 60 * time.Second, Usage: "see --flapping-runs"},
+		&ucli.DurationFlag{Name: "flapping-restart-delay", Value: 30 * time.Second, Usage: "restart delay of a FLAPPING task"},
+		&ucli.BoolFlag{Name: "always-pull", Usage: "pull the image before creating every container, not only when it is missing"},
+		&ucli.DurationFlag{Name: "image-missing-retry", Value: 2 * time.Minute, Usage: "retry of a task whose image the registry does not have (IMAGE_MISSING)"},
+		&ucli.DurationFlag{Name: "image-pull-retry", Value: 2 * time.Minute, Usage: "retry of a task whose image pull failed otherwise (IMAGE_PULL_FAILED)"},
+		&ucli.StringFlag{Name: "docker-config", Usage: "Docker config file with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)"},
 		&ucli.BoolFlag{Name: "fake-runtime", Usage: "run containers in memory only (hollow agents for scale tests)"},
 	}
 }
@@ -51,6 +60,12 @@ type AgentSettings struct {
 	Defaults                                agent.HostDefaults
 	PortRange                               agent.PortRange
 	LeaseTTL, Resync, RestartDelay          time.Duration
+	HealthCheckInterval, HealthCheckMax     time.Duration
+	FlappingRuns                            int
+	FlappingWindow, FlappingRestartDelay    time.Duration
+	AlwaysPull                              bool
+	ImageMissingRetry, ImagePullRetry       time.Duration
+	DockerConfig                            string
 	Fake                                    bool
 }
 
@@ -60,6 +75,11 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 		Name: c.String("name"), DockerHost: c.String("docker"), StateDir: c.String("state-dir"),
 		MetricsAddr: c.String(metricsFlag), LeaseTTL: c.Duration("lease-ttl"), Resync: c.Duration("resync-interval"),
 		RestartDelay: c.Duration("restart-delay"), Fake: c.Bool("fake-runtime"),
+		HealthCheckInterval: c.Duration("health-check-interval"), HealthCheckMax: c.Duration("health-check-max-interval"),
+		FlappingRuns: c.Int("flapping-runs"), FlappingWindow: c.Duration("flapping-window"),
+		FlappingRestartDelay: c.Duration("flapping-restart-delay"), AlwaysPull: c.Bool("always-pull"),
+		ImageMissingRetry: c.Duration("image-missing-retry"), ImagePullRetry: c.Duration("image-pull-retry"),
+		DockerConfig: c.String("docker-config"),
 	}
 	var err error
 	if s.Name == "" {
@@ -103,6 +123,22 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	if s.LeaseTTL < time.Second {
 		return s, errors.New("--lease-ttl must be at least 1s")
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"resync-interval", s.Resync}, {"restart-delay", s.RestartDelay}, {"health-check-interval", s.HealthCheckInterval},
+		{"health-check-max-interval", s.HealthCheckMax}, {"flapping-window", s.FlappingWindow},
+		{"flapping-restart-delay", s.FlappingRestartDelay}, {"image-missing-retry", s.ImageMissingRetry}, {"image-pull-retry", s.ImagePullRetry}} {
+		if d.v <= 0 {
+			return s, fmt.Errorf("--%s must be positive", d.name)
+		}
+	}
+	if s.HealthCheckMax < s.HealthCheckInterval {
+		return s, errors.New("--health-check-max-interval must be at least --health-check-interval")
+	}
+	if s.FlappingRuns < 1 {
+		return s, errors.New("--flapping-runs must be at least 1")
+	}
 	return s, nil
 }
 
@@ -113,7 +149,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 	if s.Fake {
 		rt = fake.New()
 	} else {
-		d, err := docker.New(s.DockerHost)
+		d, err := docker.New(s.DockerHost, docker.WithDockerConfig(s.DockerConfig))
 		if err != nil {
 			return err
 		}
@@ -129,17 +165,25 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 				return st.PutUp(ctx, s.Name, lease)
 			})
 		},
-		WatchPrefix:    st.Keys().Host(s.Name),
-		Labels:         s.Labels,
-		Defaults:       s.Defaults,
-		PortRange:      s.PortRange,
-		StateDir:       s.StateDir,
-		ResyncInterval: s.Resync,
-		RestartDelay:   s.RestartDelay,
-		Version:        model.Version,
-		Logger:         log.Named("agent"),
-		Registerer:     reg,
-		PortFree:       portFree,
+		WatchPrefix:            st.Keys().Host(s.Name),
+		Labels:                 s.Labels,
+		Defaults:               s.Defaults,
+		PortRange:              s.PortRange,
+		StateDir:               s.StateDir,
+		ResyncInterval:         s.Resync,
+		RestartDelay:           s.RestartDelay,
+		HealthCheckInterval:    s.HealthCheckInterval,
+		HealthCheckMaxInterval: s.HealthCheckMax,
+		FlappingRuns:           s.FlappingRuns,
+		FlappingWindow:         s.FlappingWindow,
+		FlappingRestartDelay:   s.FlappingRestartDelay,
+		AlwaysPull:             s.AlwaysPull,
+		ImageMissingRetry:      s.ImageMissingRetry,
+		ImagePullRetry:         s.ImagePullRetry,
+		Version:                model.Version,
+		Logger:                 log.Named("agent"),
+		Registerer:             reg,
+		PortFree:               portFree,
 	})
 	if err != nil {
 		return err

@@ -2,7 +2,10 @@
 // an image FROM scratch, so it needs no shell. Modes:
 //
 //	prog [serve]   listen on $LISTEN (comma-separated tcp ports, optional) and wait; on
-//	               SIGTERM write "SIGTERM" to $MARKER (if set) and exit 0
+//	               SIGTERM write "SIGTERM" to $MARKER (if set) and exit 0. $HTTP (a port):
+//	               serve HTTP there, /ok answering 200 and anything else 500. $DIE_AFTER (a
+//	               duration): exit 3 after it. $CRASH_FILE with $CRASHES=N: count starts in
+//	               the file and exit 1 at once for the first N.
 //	prog env       print the environment
 //	prog exit N    exit with code N at once
 //	prog true      exit 0 (for exec checks)
@@ -11,11 +14,13 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -44,6 +49,35 @@ func main() {
 }
 
 func serve() {
+	if f := os.Getenv("CRASH_FILE"); f != "" {
+		b, _ := os.ReadFile(f)
+		n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		n++
+		_ = os.WriteFile(f, []byte(strconv.Itoa(n)), 0o644)
+		if max, _ := strconv.Atoi(os.Getenv("CRASHES")); n <= max {
+			fmt.Println("crash", n)
+			os.Exit(1)
+		}
+	}
+	if p := os.Getenv("HTTP"); p != "" {
+		go func() {
+			err := http.ListenAndServe(":"+p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/ok" {
+					fmt.Fprintln(w, "ok")
+					return
+				}
+				http.Error(w, "not ok", http.StatusInternalServerError)
+			}))
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}()
+	}
+	if d, err := time.ParseDuration(os.Getenv("DIE_AFTER")); err == nil {
+		time.AfterFunc(d, func() {
+			fmt.Println("dying")
+			os.Exit(3)
+		})
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	for _, p := range strings.Split(os.Getenv("LISTEN"), ",") {

@@ -1,0 +1,142 @@
+package docker_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/agent"
+	"github.com/helios-go/helios/model"
+)
+
+// fastHealth makes health checks run every 100 ms at first, at most every 500 ms.
+func fastHealth(c *agent.Config) {
+	c.HealthCheckInterval = 100 * time.Millisecond
+	c.HealthCheckMaxInterval = 500 * time.Millisecond
+}
+
+func history(t *testing.T, h *harness, id model.JobID) string {
+	t.Helper()
+	evs, err := h.st.History(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, e := range evs {
+		s = append(s, string(e.Status.State))
+	}
+	return strings.Join(s, ",")
+}
+
+func TestHealthChecksGateRunning(t *testing.T) {
+	h := newHarness(t, fastHealth)
+	h.start()
+	tests := []struct {
+		name string
+		mod  func(*model.Job)
+	}{
+		{"http", func(j *model.Job) {
+			j.Env = map[string]string{"HTTP": "8080"}
+			j.Ports = map[string]model.PortMapping{"web": {InternalPort: 8080}}
+			j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckHTTP, Port: "web", Path: "/ok"}
+		}},
+		{"tcp", func(j *model.Job) {
+			j.Env = map[string]string{"LISTEN": "9000"}
+			j.Ports = map[string]model.PortMapping{"raw": {InternalPort: 9000}}
+			j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckTCP, Port: "raw"}
+		}},
+		{"exec", func(j *model.Job) {
+			j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckExec, Command: []string{"/prog", "true"}}
+		}},
+	}
+	ids := map[string]model.JobID{}
+	for _, tt := range tests {
+		ids[tt.name] = h.job("hc-"+tt.name, tt.mod)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := ids[tt.name]
+			h.waitState(id, model.StateRunning, nil)
+			if got := history(t, h, id); got != "CREATING,STARTING,HEALTHCHECKING,RUNNING" {
+				t.Errorf("history = %s", got)
+			}
+		})
+	}
+}
+
+func TestHealthCheckNeverPassingStaysHealthchecking(t *testing.T) {
+	h := newHarness(t, fastHealth)
+	h.start()
+	http := h.job("hc-never-http", func(j *model.Job) {
+		j.Env = map[string]string{"HTTP": "8080"}
+		j.Ports = map[string]model.PortMapping{"web": {InternalPort: 8080}}
+		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckHTTP, Port: "web", Path: "/broken"} // 500
+	})
+	exec := h.job("hc-never-exec", func(j *model.Job) {
+		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckExec, Command: []string{"/prog", "exit", "1"}}
+	})
+	first := map[model.JobID]string{}
+	for _, id := range []model.JobID{http, exec} {
+		first[id] = h.waitState(id, model.StateHealthchecking, nil).ContainerID
+	}
+	time.Sleep(3 * time.Second) // several checks at the capped interval
+	sts, err := h.st.TaskStatuses(context.Background(), h.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []model.JobID{http, exec} {
+		if st := sts[id]; st.State != model.StateHealthchecking || st.ContainerID != first[id] {
+			t.Errorf("%s: %s in %s, want still HEALTHCHECKING in %s", id.Name(), st.State, short(st.ContainerID), short(first[id]))
+		}
+	}
+}
+
+func TestDeathDuringHealthCheckFailsThenRestarts(t *testing.T) {
+	h := newHarness(t, fastHealth)
+	h.start()
+	id := h.job("hc-dies", func(j *model.Job) {
+		j.Env = map[string]string{"DIE_AFTER": "1s"}
+		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckExec, Command: []string{"/prog", "exit", "1"}}
+	})
+	first := h.waitState(id, model.StateHealthchecking, nil)
+	failed := h.waitState(id, model.StateFailed, nil)
+	if failed.ContainerID != first.ContainerID || !strings.Contains(failed.ContainerError, "code 3 during health check") {
+		t.Errorf("FAILED status: container %s error %q", short(failed.ContainerID), failed.ContainerError)
+	}
+	h.waitState(id, model.StateHealthchecking, func(s model.TaskStatus) bool { return s.ContainerID != first.ContainerID })
+	if got := history(t, h, id); !strings.HasPrefix(got, "CREATING,STARTING,HEALTHCHECKING,FAILED,CREATING,STARTING,HEALTHCHECKING") {
+		t.Errorf("history = %s", got)
+	}
+}
+
+func TestFlappingOnDocker(t *testing.T) {
+	h := newHarness(t, func(c *agent.Config) {
+		c.RestartDelay = 100 * time.Millisecond
+		c.FlappingRuns = 3
+		c.FlappingWindow = 3 * time.Second
+		c.FlappingRestartDelay = 2 * time.Second
+	})
+	h.start()
+	dir := t.TempDir()
+	id := h.job("flapper", func(j *model.Job) {
+		// Crashes at once three times, then stays up.
+		j.Env = map[string]string{"CRASH_FILE": "/state/count", "CRASHES": "3"}
+		j.Volumes = map[string]string{"/state": dir}
+	})
+	flapped := h.waitState(id, model.StateExited, func(s model.TaskStatus) bool { return s.Throttled == model.ThrottleFlapping })
+	run := h.waitState(id, model.StateRunning, func(s model.TaskStatus) bool { return s.ContainerID != flapped.ContainerID })
+	if run.Throttled != model.ThrottleFlapping {
+		t.Errorf("fourth run throttled %s, want FLAPPING until it has lasted", run.Throttled)
+	}
+	h.waitState(id, model.StateRunning, func(s model.TaskStatus) bool {
+		return s.ContainerID == run.ContainerID && s.Throttled == model.ThrottleNo
+	})
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

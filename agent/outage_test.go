@@ -1,0 +1,108 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/agent"
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"go.uber.org/zap"
+)
+
+// TestEtcdOutage stops etcd under a running agent: its containers keep running, a killed
+// one is restarted meanwhile, and the statuses written during the outage reach etcd, with
+// their history, once it is back.
+func TestEtcdOutage(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := store.EmbedConfig{
+		Name: "outage", DataDir: dataDir, UnsafeNoFsync: true, Logger: zap.NewNop(),
+		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+	}
+	ctx := context.Background()
+	e, err := store.StartEmbedded(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Close() }()
+	cli, err := store.Connect(ctx, e.Endpoints(), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+
+	h := newHarness(t)
+	h.st = store.New(cli, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
+	h.cfg = func(c *agent.Config) {
+		c.KeepUp = nil // the lease is another test's subject; it would only slow this one down
+		c.ResyncInterval = 200 * time.Millisecond
+	}
+	a, err := agent.New(h.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(actx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	keep := h.createJob("keep", nil)
+	crash := h.createJob("crash", nil)
+	h.deploy(keep, model.GoalStart)
+	h.deploy(crash, model.GoalStart)
+	kept := h.waitState(keep, model.StateRunning)
+	crashed := h.waitState(crash, model.StateRunning)
+	if _, err := os.Stat(filepath.Join(h.dir, "deployments.json")); err != nil {
+		t.Errorf("deployments not kept in the state dir: %v", err)
+	}
+	before := h.rt.Counts()
+
+	e.Close()
+	if err := h.rt.Kill(crashed.ContainerID, 9); err != nil {
+		t.Fatal(err)
+	}
+	var restarted agent.Container
+	h.eventually("killed container restarted without etcd", func() bool {
+		for _, c := range h.containers() {
+			if c.JobID() == string(crash) && c.Running && c.ID != crashed.ContainerID {
+				restarted = c
+				return true
+			}
+		}
+		return false
+	})
+	time.Sleep(time.Second) // a few more passes without etcd
+	for _, c := range h.containers() {
+		if c.JobID() == string(keep) && (c.ID != kept.ContainerID || !c.Running) {
+			t.Errorf("container of the untouched job changed during the outage: %+v", c)
+		}
+	}
+	if c := h.rt.Counts(); c.Creates != before.Creates+1 {
+		t.Errorf("creates %d -> %d, want exactly one (the killed container's replacement)", before.Creates, c.Creates)
+	}
+
+	e, err = store.StartEmbedded(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client reconnects by itself; reads fail until it has.
+	h.eventually("status of the restarted container in etcd", func() bool {
+		sts, err := h.st.TaskStatuses(ctx, h.name)
+		st := sts[crash]
+		return err == nil && st.State == model.StateRunning && st.ContainerID == restarted.ID
+	})
+	if got := statesString(h.history(crash)); got != "CREATING,STARTING,RUNNING,EXITED,CREATING,STARTING,RUNNING" {
+		t.Errorf("history after the outage = %s", got)
+	}
+	if st, _ := h.status(keep); st.ContainerID != kept.ContainerID || st.State != model.StateRunning {
+		t.Errorf("untouched job's status %+v", st)
+	}
+}
