@@ -29,6 +29,7 @@ type client struct {
 	retryTimeout time.Duration
 	retryDelay   func(attempt int) time.Duration
 	log          func(format string, args ...any) // verbose log; never nil
+	streamIdle   time.Duration                    // silence after which a watch stream is reopened; 0: defaultStreamIdle
 
 	once       sync.Once
 	endpoints  []*url.URL

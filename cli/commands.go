@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	ucli "github.com/urfave/cli/v2"
 )
 
@@ -84,15 +86,17 @@ func (r *runner) commands() []*ucli.Command {
 			Action: r.remove,
 		},
 		{
-			Name:        "deploy",
-			Usage:       "deploy a job to hosts",
-			ArgsUsage:   "<job> <host>...",
-			UsageText:   "helios deploy [options] <job> <host>...\n\n   helios deploy testjob:1 192.168.33.10\n   helios deploy --no-start testjob:1 host1 host2",
-			Description: "Deploys the job on each host (exact name or unique prefix). Hosts already running it answer JOB_ALREADY_DEPLOYED; the others still get it.",
+			Name:      "deploy",
+			Usage:     "deploy a job to hosts",
+			ArgsUsage: "<job> <host>...",
+			UsageText: "helios deploy [options] <job> <host>...\n\n   helios deploy testjob:1 192.168.33.10\n   helios deploy --no-start testjob:1 host1 host2\n   helios deploy --watch --watch-timeout 2m testjob:1 host1 host2",
+			Description: "Deploys the job on each host (exact name or unique prefix). Hosts already running it answer JOB_ALREADY_DEPLOYED; the others still get it. " +
+				"With --watch, then follows the hosts it was deployed on until all are RUNNING (exit 0), one fails or cannot get the image, or the timeout passes (exit 1).",
 			Flags: []ucli.Flag{
 				tokenFlag(),
 				&ucli.BoolFlag{Name: "no-start", Usage: "deploy with goal STOP: do not start the container"},
-				&ucli.BoolFlag{Name: "watch", Usage: "watch the job come up (not yet supported)"},
+				&ucli.BoolFlag{Name: "watch", Usage: "wait until the job is RUNNING on every host, printing its state changes; fails on FAILED, IMAGE_MISSING, IMAGE_PULL_FAILED (not with --no-start)"},
+				&ucli.DurationFlag{Name: "watch-timeout", Value: 5 * time.Minute, Usage: "with --watch, give up after this `DURATION`, e.g. 90s or 10m"},
 			},
 			Action: r.deploy,
 		},
@@ -149,6 +153,20 @@ func (r *runner) commands() []*ucli.Command {
 				&ucli.BoolFlag{Name: "full", Aliases: []string{"f"}, Usage: "print full container ids"},
 			},
 			Action: r.history,
+		},
+		{
+			Name:      "watch",
+			Usage:     "follow a job's state changes as they happen",
+			ArgsUsage: "<job> [host...]",
+			UsageText: "helios watch [options] <job> [host...]\n\n   helios watch testjob:1\n   helios watch testjob:1 web1 web2 --exact\n   helios watch --json testjob:1",
+			Description: "Prints the newest state of the job on each host, then every state change as the master pushes it, " +
+				"one line each: TIMESTAMP HOST STATE THROTTLED CONTAINERID (--json: one event per line). Runs until interrupted (Ctrl-C, exit 0).",
+			Flags: []ucli.Flag{
+				&ucli.BoolFlag{Name: "exact", Usage: "host names are exact, not prefixes of registered hosts"},
+				&ucli.IntFlag{Name: "interval", Value: 1, Usage: "ignored: kept for the original's scripts; changes are pushed as they happen, not polled every `SECONDS`"},
+				&ucli.BoolFlag{Name: "full", Aliases: []string{"f"}, Usage: "print full container ids"},
+			},
+			Action: r.watch,
 		},
 		{
 			Name:      "hosts",

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,6 +20,12 @@ type hostResult struct {
 // eachHost runs op on every host, printing "host: done" or "host: failed: STATUS (...)",
 // and fails when any host failed. Every host is tried whatever the others answered.
 func (r *runner) eachHost(id model.JobID, hosts []string, op func(host string) (status, message string, err error)) error {
+	_, err := r.eachHostResults(id, hosts, op)
+	return err
+}
+
+// eachHostResults is eachHost returning every host's result too.
+func (r *runner) eachHostResults(id model.JobID, hosts []string, op func(host string) (status, message string, err error)) ([]hostResult, error) {
 	results := make([]hostResult, 0, len(hosts))
 	failed := false
 	for _, h := range hosts {
@@ -26,7 +33,7 @@ func (r *runner) eachHost(id model.JobID, hosts []string, op func(host string) (
 		if err != nil {
 			ae, ok := err.(*apiError)
 			if !ok {
-				return err
+				return results, err
 			}
 			status, message = ae.Status, ae.Message
 		}
@@ -42,13 +49,13 @@ func (r *runner) eachHost(id model.JobID, hosts []string, op func(host string) (
 	}
 	if r.json {
 		if err := writeJSON(r.stdout, results); err != nil {
-			return err
+			return results, err
 		}
 	}
 	if failed {
-		return errFailed
+		return results, errFailed
 	}
-	return nil
+	return results, nil
 }
 
 // jobAndHosts reads "<job> <host>..." and resolves both.
@@ -78,8 +85,13 @@ func (r *runner) jobAndHosts(c *ucli.Context, needHosts bool) (*client, model.Jo
 }
 
 func (r *runner) deploy(c *ucli.Context) error {
-	if c.Bool("watch") {
-		return usagef("--watch is not yet supported; use `helios status --job <job>` to follow the deployment")
+	watch := c.Bool("watch")
+	if watch && c.Bool("no-start") {
+		return usagef("--watch follows the deployment until it is RUNNING, which --no-start never gets to; drop one of them")
+	}
+	timeout := c.Duration("watch-timeout")
+	if watch && timeout <= 0 {
+		return usagef("invalid --watch-timeout %s: want a positive duration, e.g. 5m", timeout)
 	}
 	cl, id, hosts, err := r.jobAndHosts(c, true)
 	if err != nil {
@@ -89,16 +101,43 @@ func (r *runner) deploy(c *ucli.Context) error {
 	if c.Bool("no-start") {
 		goal = model.GoalStop
 	}
+	// What the job's history holds now is the past: the watch must not take an old
+	// RUNNING (from an earlier deployment on the host) for this deployment's.
+	var baseline []model.TaskStatusEvent
+	if watch {
+		if baseline, err = cl.history(c.Context, id); err != nil {
+			return err
+		}
+	}
 	if !r.json {
 		fmt.Fprintf(r.stdout, "Deploying %s|%s on [%s]\n", id, goal, strings.Join(hosts, ", "))
 	}
-	return r.eachHost(id, hosts, func(h string) (string, string, error) {
+	results, err := r.eachHostResults(id, hosts, func(h string) (string, string, error) {
 		resp, err := cl.deploy(c.Context, h, model.Deployment{JobID: id, Goal: goal}, c.String("token"))
 		if err != nil {
 			return "", "", err
 		}
 		return resp.Status, resp.Message, nil
 	})
+	if !watch || (err != nil && !errors.Is(err, errFailed)) {
+		return err
+	}
+	var deployed []string
+	for _, res := range results {
+		if res.Status == model.StatusOK {
+			deployed = append(deployed, res.Host)
+		}
+	}
+	if len(deployed) == 0 {
+		return err
+	}
+	if !r.json {
+		fmt.Fprintf(r.stdout, "Waiting for %s to be RUNNING on [%s] (up to %s)\n", id, strings.Join(deployed, ", "), timeout)
+	}
+	if werr := r.followDeployment(c.Context, cl, id, deployed, baseline, timeout); werr != nil {
+		return werr
+	}
+	return err // some hosts refused the deployment: still a failure
 }
 
 func (r *runner) undeploy(c *ucli.Context) error {

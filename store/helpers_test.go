@@ -13,7 +13,7 @@ import (
 )
 
 // newStore is a store on a fresh etcd with a short request deadline.
-func newStore(t *testing.T, cfg store.Config) (*store.Store, *clientv3.Client, *store.Embedded) {
+func newStore(t testing.TB, cfg store.Config) (*store.Store, *clientv3.Client, *store.Embedded) {
 	t.Helper()
 	cli, e := storetest.NewEtcd(t)
 	if cfg.RequestTimeout == 0 {

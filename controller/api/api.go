@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -34,6 +36,10 @@ type Store interface {
 	History(ctx context.Context, id model.JobID) ([]model.TaskStatusEvent, error)
 
 	ListMasters(ctx context.Context) ([]model.MasterInfo, error)
+
+	// For GET /jobs/{id}/watch: the job's history prefix, listed then watched.
+	Keys() store.Keys
+	WatchPrefix(ctx context.Context, prefix string, onReset func(kvs []store.KV, rev int64), onEvents func(evs []store.Event)) error
 }
 
 // Config configures the API handler.
@@ -47,6 +53,7 @@ type Config struct {
 	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
 	MaxBodyBytes        int64                 // request body limit, default 1 MiB
 	Now                 func() time.Time      // default time.Now
+	heartbeat           time.Duration         // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
 }
 
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0. Job definitions
@@ -62,6 +69,12 @@ type server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	routes  map[string]bool // registered patterns: the only values the route label takes
+	streams map[string]bool // patterns answering with a long-lived stream: no duration histogram
+
+	heartbeat time.Duration
+
+	shutdownMu sync.Mutex
+	shutdowns  map[*http.Server]chan struct{} // closed when that server shuts down
 }
 
 // New builds the master's HTTP handler.
@@ -78,6 +91,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.heartbeat <= 0 {
+		cfg.heartbeat = DefaultHeartbeat
+	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err
@@ -90,6 +106,10 @@ func New(cfg Config) (http.Handler, error) {
 		metrics: m,
 		mux:     http.NewServeMux(),
 		routes:  map[string]bool{},
+		streams: map[string]bool{},
+
+		heartbeat: cfg.heartbeat,
+		shutdowns: map[*http.Server]chan struct{}{},
 	}
 
 	s.handle("GET /jobs", s.listJobs)
@@ -99,6 +119,7 @@ func New(cfg Config) (http.Handler, error) {
 	s.handle("GET /jobs/{id}/status", s.jobStatus)
 	s.handle("POST /jobs/statuses", s.jobStatuses)
 	s.handle("GET /history/jobs/{id}", s.jobHistory)
+	s.handleStream("GET /jobs/{id}/watch", s.watchJob)
 
 	s.handle("GET /hosts", s.listHosts)
 	s.handle("PUT /hosts/{host}", s.registerHost)
@@ -122,4 +143,11 @@ func New(cfg Config) (http.Handler, error) {
 func (s *server) handle(pattern string, h http.HandlerFunc) {
 	s.routes[pattern] = true
 	s.mux.HandleFunc(pattern, h)
+}
+
+// handleStream registers a route whose answer lasts as long as the client listens: its
+// requests are counted, but its durations would only spoil the latency histogram.
+func (s *server) handleStream(pattern string, h http.HandlerFunc) {
+	s.streams[pattern] = true
+	s.handle(pattern, h)
 }

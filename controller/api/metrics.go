@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	streams  prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -26,11 +27,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time taken to answer HTTP requests to the master's API, by route pattern and method.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
+		streams: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "helios_master_watch_streams",
+			Help: "Watch streams (GET /jobs/{id}/watch) open now.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.streams} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}
@@ -38,7 +43,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) observe(route, method string, code int, d time.Duration) {
+// observe counts a request and, unless it was a long-lived stream, its duration.
+func (m *metrics) observe(route, method string, code int, d time.Duration, stream bool) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
-	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+	if !stream {
+		m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+	}
 }

@@ -53,7 +53,7 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		code = http.StatusOK
 	}
 	elapsed := time.Since(start)
-	s.metrics.observe(route, method, code, elapsed)
+	s.metrics.observe(route, method, code, elapsed, s.streams[route])
 	s.log.Debug("request",
 		zap.String("method", r.Method),
 		zap.String("path", r.URL.Path),
