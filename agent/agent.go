@@ -49,9 +49,12 @@ type Config struct {
 	// after any other pull failure, after ImagePullRetry (defaults 2m, 2m).
 	ImageMissingRetry time.Duration
 	ImagePullRetry    time.Duration
-	Version           string
-	Logger            *zap.Logger
-	Registerer        prometheus.Registerer
+	// StartupJoinWait is how long a restarting agent waits for etcd before it manages its
+	// containers from the deployments kept in the state dir (default 10s).
+	StartupJoinWait time.Duration
+	Version         string
+	Logger          *zap.Logger
+	Registerer      prometheus.Registerer
 	// PortFree tells whether a host port is free; default: try to bind it. Hollow agents
 	// (fake runtime) pass a func that always says yes.
 	PortFree func(proto string, port int) bool
@@ -66,6 +69,8 @@ type Agent struct {
 	started time.Time
 
 	poke chan struct{} // coalesced trigger of the loop
+
+	infoMu sync.Mutex // guards engine and hostInfo
 
 	mu            sync.Mutex
 	reported      map[model.JobID]model.TaskStatus // statuses as last written
@@ -112,6 +117,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.RestartDelay <= 0 {
 		cfg.RestartDelay = time.Second
 	}
+	setDefault(&cfg.StartupJoinWait, 10*time.Second)
 	setDefault(&cfg.HealthCheckInterval, time.Second)
 	setDefault(&cfg.HealthCheckMaxInterval, 30*time.Second)
 	cfg.HealthCheckMaxInterval = max(cfg.HealthCheckMaxInterval, cfg.HealthCheckInterval)
@@ -183,10 +189,67 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.mu.Unlock()
 	}()
 
+	// Joining etcd (registration, labels, statuses) normally takes a moment. When etcd is
+	// down at start-up and the state dir remembers this host's deployments, the agent does
+	// not wait for it: it goes on managing its containers from disk and joins when etcd is
+	// back. A host it has never run on has nothing to manage, so it waits.
+	joined := make(chan error, 1)
+	a.goFunc(func() { joined <- a.join(ctx, id) })
+	if a.lastDesired == nil {
+		if err := <-joined; err != nil {
+			return err
+		}
+		joined = nil
+	} else {
+		select {
+		case err := <-joined:
+			if err != nil {
+				return err
+			}
+			joined = nil
+		case <-time.After(a.cfg.StartupJoinWait):
+			a.log.Warn("etcd not reachable; managing containers from the state dir until it is")
+		}
+	}
+
+	resync := time.NewTicker(a.cfg.ResyncInterval)
+	defer resync.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		if wait := a.reconcile(ctx); wait > 0 {
+			timer.Reset(wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-joined:
+			if err != nil {
+				return err
+			}
+			joined = nil
+		case <-a.poke:
+		case <-timer.C:
+		case <-resync.C:
+			a.refreshHostInfo(ctx, false)
+		}
+	}
+}
+
+// engineInfo is what the container runtime last said of itself.
+func (a *Agent) engineInfo() EngineInfo {
+	a.infoMu.Lock()
+	defer a.infoMu.Unlock()
+	return a.engine
+}
+
+// join registers the host in etcd, writes its labels and environment, learns what it last
+// reported, and then keeps the host UP and watches its deployments.
+func (a *Agent) join(ctx context.Context, id string) error {
 	if err := retry(ctx, a, "register host", func() error { return a.cfg.Store.RegisterHost(ctx, a.cfg.Name, id) }); err != nil {
 		return err
 	}
-	a.log.Info("host registered", zap.String("host-id", id), zap.String("docker-version", engine.Version))
+	a.log.Info("host registered", zap.String("host-id", id), zap.String("docker-version", a.engineInfo().Version))
 	if err := retry(ctx, a, "write host labels", func() error { return a.cfg.Store.PutHostLabels(ctx, a.cfg.Name, nonNil(a.cfg.Labels)) }); err != nil {
 		return err
 	}
@@ -204,7 +267,15 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	a.mu.Lock()
-	a.reported = statuses
+	if a.reported == nil {
+		a.reported = map[model.JobID]model.TaskStatus{}
+	}
+	for job, st := range statuses {
+		// What the agent reported since it started (queued during an outage) is newer.
+		if _, ok := a.reported[job]; !ok {
+			a.reported[job] = st
+		}
+	}
 	a.mu.Unlock()
 
 	if a.cfg.KeepUp != nil {
@@ -215,24 +286,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		})
 	}
 	a.goFunc(func() { a.watch(ctx) })
-
-	resync := time.NewTicker(a.cfg.ResyncInterval)
-	defer resync.Stop()
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	for {
-		if wait := a.reconcile(ctx); wait > 0 {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-a.poke:
-		case <-timer.C:
-		case <-resync.C:
-			a.refreshHostInfo(ctx, false)
-		}
-	}
+	a.trigger()
+	return nil
 }
 
 // watch pokes the loop on every change under the host's prefix and on every re-list.
@@ -287,8 +342,11 @@ func retry(ctx context.Context, a *Agent, what string, f func() error) error {
 	}
 }
 
-// refreshHostInfo writes HostInfo when it changed (or always when force).
+// refreshHostInfo writes HostInfo when it changed (or always when force). The join and the
+// loop's resync may call it at once: infoMu serializes them.
 func (a *Agent) refreshHostInfo(ctx context.Context, force bool) {
+	a.infoMu.Lock()
+	defer a.infoMu.Unlock()
 	if e, err := a.cfg.Runtime.Info(ctx); err == nil {
 		a.engine = e
 	}

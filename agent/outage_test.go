@@ -106,3 +106,92 @@ func TestEtcdOutage(t *testing.T) {
 		t.Errorf("untouched job's status %+v", st)
 	}
 }
+
+// TestAgentStartsDuringEtcdOutage restarts the agent while etcd is down: it manages its
+// containers from the deployments kept in the state dir (a killed one is restarted, the
+// others adopted untouched) and joins etcd once it is back.
+func TestAgentStartsDuringEtcdOutage(t *testing.T) {
+	dataDir := t.TempDir()
+	cfg := store.EmbedConfig{
+		Name: "outage2", DataDir: dataDir, UnsafeNoFsync: true, Logger: zap.NewNop(),
+		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+	}
+	ctx := context.Background()
+	e, err := store.StartEmbedded(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { e.Close() }()
+	cli, err := store.Connect(ctx, e.Endpoints(), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+
+	h := newHarness(t)
+	h.st = store.New(cli, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
+	h.cfg = func(c *agent.Config) {
+		c.KeepUp = nil
+		c.ResyncInterval = 200 * time.Millisecond
+		c.StartupJoinWait = 300 * time.Millisecond
+	}
+	run := func() (stop func()) {
+		a, err := agent.New(h.config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		actx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- a.Run(actx) }()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("agent stopped with %v", err)
+			}
+		}
+	}
+	stop := run()
+	keep := h.createJob("keep", nil)
+	crash := h.createJob("crash", nil)
+	h.deploy(keep, model.GoalStart)
+	h.deploy(crash, model.GoalStart)
+	kept := h.waitState(keep, model.StateRunning)
+	crashed := h.waitState(crash, model.StateRunning)
+	stop()
+
+	e.Close()
+	if err := h.rt.Kill(crashed.ContainerID, 9); err != nil {
+		t.Fatal(err)
+	}
+	stop = run()
+	defer func() { stop() }()
+	var restarted agent.Container
+	h.eventually("killed container restarted by an agent that started without etcd", func() bool {
+		for _, c := range h.containers() {
+			if c.JobID() == string(crash) && c.Running && c.ID != crashed.ContainerID {
+				restarted = c
+				return true
+			}
+		}
+		return false
+	})
+	for _, c := range h.containers() {
+		if c.JobID() == string(keep) && (c.ID != kept.ContainerID || !c.Running) {
+			t.Errorf("container of the untouched job changed: %+v", c)
+		}
+	}
+
+	e, err = store.StartEmbedded(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("the agent joined and reported the restarted container", func() bool {
+		sts, err := h.st.TaskStatuses(ctx, h.name)
+		st := sts[crash]
+		return err == nil && st.State == model.StateRunning && st.ContainerID == restarted.ID
+	})
+	if st, _ := h.status(keep); st.ContainerID != kept.ContainerID || st.State != model.StateRunning {
+		t.Errorf("untouched job's status %+v", st)
+	}
+}

@@ -48,6 +48,7 @@ func AgentFlags(defaultName, metricsFlag string) []ucli.Flag {
 		&ucli.BoolFlag{Name: "always-pull", Usage: "pull the image before creating every container, not only when it is missing"},
 		&ucli.DurationFlag{Name: "image-missing-retry", Value: 2 * time.Minute, Usage: "retry of a task whose image the registry does not have (IMAGE_MISSING)"},
 		&ucli.DurationFlag{Name: "image-pull-retry", Value: 2 * time.Minute, Usage: "retry of a task whose image pull failed otherwise (IMAGE_PULL_FAILED)"},
+		&ucli.DurationFlag{Name: "startup-join-wait", Value: 10 * time.Second, Usage: "at start-up, how long to wait for etcd before managing containers from the state dir"},
 		&ucli.StringFlag{Name: "docker-config", Usage: "Docker config file with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)"},
 		&ucli.BoolFlag{Name: "fake-runtime", Usage: "run containers in memory only (hollow agents for scale tests)"},
 	}
@@ -65,6 +66,7 @@ type AgentSettings struct {
 	FlappingWindow, FlappingRestartDelay    time.Duration
 	AlwaysPull                              bool
 	ImageMissingRetry, ImagePullRetry       time.Duration
+	StartupJoinWait                         time.Duration
 	DockerConfig                            string
 	Fake                                    bool
 }
@@ -79,7 +81,8 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 		FlappingRuns: c.Int("flapping-runs"), FlappingWindow: c.Duration("flapping-window"),
 		FlappingRestartDelay: c.Duration("flapping-restart-delay"), AlwaysPull: c.Bool("always-pull"),
 		ImageMissingRetry: c.Duration("image-missing-retry"), ImagePullRetry: c.Duration("image-pull-retry"),
-		DockerConfig: c.String("docker-config"),
+		StartupJoinWait: c.Duration("startup-join-wait"),
+		DockerConfig:    c.String("docker-config"),
 	}
 	var err error
 	if s.Name == "" {
@@ -128,7 +131,7 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 		v    time.Duration
 	}{{"resync-interval", s.Resync}, {"restart-delay", s.RestartDelay}, {"health-check-interval", s.HealthCheckInterval},
 		{"health-check-max-interval", s.HealthCheckMax}, {"flapping-window", s.FlappingWindow},
-		{"flapping-restart-delay", s.FlappingRestartDelay}, {"image-missing-retry", s.ImageMissingRetry}, {"image-pull-retry", s.ImagePullRetry}} {
+		{"flapping-restart-delay", s.FlappingRestartDelay}, {"image-missing-retry", s.ImageMissingRetry}, {"image-pull-retry", s.ImagePullRetry}, {"startup-join-wait", s.StartupJoinWait}} {
 		if d.v <= 0 {
 			return s, fmt.Errorf("--%s must be positive", d.name)
 		}
@@ -180,6 +183,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		AlwaysPull:             s.AlwaysPull,
 		ImageMissingRetry:      s.ImageMissingRetry,
 		ImagePullRetry:         s.ImagePullRetry,
+		StartupJoinWait:        s.StartupJoinWait,
 		Version:                model.Version,
 		Logger:                 log.Named("agent"),
 		Registerer:             reg,
