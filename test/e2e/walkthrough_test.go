@@ -36,6 +36,8 @@ func TestManualWalkthroughOnSolo(t *testing.T) {
 		t.Fatalf("create printed:\n%s\nwant Creating job: {json}, Done., the id", out)
 	}
 	id := lines[2]
+	// `helios watch` runs beside the walk-through and must print each change as it happens.
+	watch := harness.Start(t, bins.Path("helios"), "-z", master, "watch", "testjob:1")
 
 	out = helios(t, bins, master, "deploy", "testjob:1", host)
 	if !strings.Contains(out, "Deploying "+id+"|START on ["+host+"]") || !strings.Contains(out, host+": done") {
@@ -85,6 +87,18 @@ func TestManualWalkthroughOnSolo(t *testing.T) {
 	if !slices.Equal(st, []string{"CREATING", "STARTING", "RUNNING", "STOPPING", "STOPPED"}) {
 		t.Fatalf("history states %v, want CREATING STARTING RUNNING STOPPING STOPPED", st)
 	}
+	harness.Eventually(t, 10*time.Second, func() error {
+		var seen []string
+		for _, line := range strings.Split(watch.Output(), "\n") {
+			if f := strings.Fields(line); len(f) >= 4 && f[2] == host {
+				seen = append(seen, f[3])
+			}
+		}
+		if !slices.Equal(seen, []string{"CREATING", "STARTING", "RUNNING", "STOPPING", "STOPPED"}) {
+			return errorf("helios watch printed states %v so far:\n%s", seen, watch.Output())
+		}
+		return nil
+	})
 	// Undeployed everywhere, the job can be removed.
 	if out := helios(t, bins, master, "remove", "testjob:1", "--yes"); !strings.Contains(out, "Done") && !strings.Contains(out, "done") {
 		t.Fatalf("remove printed:\n%s", out)
