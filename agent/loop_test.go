@@ -110,6 +110,15 @@ func (h *harness) start() {
 	})
 }
 
+// waitRegistered waits for the agent to register the host (for agents without an up key).
+func (h *harness) waitRegistered() {
+	h.t.Helper()
+	h.eventually("host registered", func() bool {
+		_, err := h.st.HostID(context.Background(), h.name)
+		return err == nil
+	})
+}
+
 func (h *harness) stop() {
 	if h.cancel == nil {
 		return

@@ -53,6 +53,7 @@ func TestEtcdOutage(t *testing.T) {
 		cancel()
 		<-done
 	}()
+	h.waitRegistered()
 
 	keep := h.createJob("keep", nil)
 	crash := h.createJob("crash", nil)
@@ -152,6 +153,7 @@ func TestAgentStartsDuringEtcdOutage(t *testing.T) {
 		}
 	}
 	stop := run()
+	h.waitRegistered()
 	keep := h.createJob("keep", nil)
 	crash := h.createJob("crash", nil)
 	h.deploy(keep, model.GoalStart)
