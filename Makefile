@@ -35,6 +35,11 @@ test-unit: ## run only the fast tests (no Docker, no processes)
 test-e2e: build ## run the end-to-end suites in ./test against real processes and Docker
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/...
 
+.PHONY: bench
+bench: ## run the benchmarks (store micro-benchmarks, hollow agents at 100/500/2000 hosts)
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
 	@for pkg in $$($(GO) list ./...); do \

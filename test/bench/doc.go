@@ -1,0 +1,5 @@
+// Package bench holds Helios's scale benchmarks: many hollow agents (the fake runtime, in
+// one process) against one embedded etcd, measuring how fast deployments converge.
+// `make bench` runs them with the store's micro-benchmarks; docs/benchmarks.md keeps the
+// results and the command that reproduces them.
+package bench

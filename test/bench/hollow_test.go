@@ -1,0 +1,142 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/helios-go/helios/agent"
+	"github.com/helios-go/helios/agent/fake"
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
+	"go.uber.org/zap"
+)
+
+// BenchmarkHollowAgents starts N hollow agents on one embedded etcd, deploys one job to all
+// of them through the store (as the master's API does), and measures the time until every
+// host reports RUNNING, then until every task is gone after undeploying.
+func BenchmarkHollowAgents(b *testing.B) {
+	for _, n := range []int{100, 500, 2000} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				benchHollow(b, n)
+			}
+		})
+	}
+}
+
+func benchHollow(b *testing.B, n int) {
+	b.StopTimer()
+	cli, _ := storetest.NewEtcd(b)
+	st := store.New(cli, store.Config{RequestTimeout: 10 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	hosts := make([]string, n)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("hollow%04d", i)
+		a, err := agent.New(agent.Config{
+			Name:    hosts[i],
+			Store:   st,
+			Runtime: fake.New(),
+			KeepUp: func(ctx context.Context) error {
+				return store.KeepLeased(ctx, cli, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
+					return st.PutUp(ctx, hosts[i], lease)
+				})
+			},
+			WatchPrefix:    st.Keys().Host(hosts[i]),
+			StateDir:       b.TempDir(),
+			ResyncInterval: 30 * time.Second,
+			Version:        "bench",
+			Logger:         zap.NewNop(),
+			PortFree:       func(string, int) bool { return true },
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
+				b.Errorf("agent %s: %v", hosts[i], err)
+			}
+		}()
+	}
+	waitFor(b, 2*time.Minute, "all hosts up", func() (bool, error) {
+		all, err := st.HostStatuses(ctx, nil)
+		up := 0
+		for _, hs := range all {
+			if hs.Status == model.HostUp {
+				up++
+			}
+		}
+		return up == n, err
+	})
+	job, err := model.WithComputedID("bench", "1", model.Job{Image: "busybox:latest", Command: []string{"sleep", "1d"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := st.CreateJob(ctx, job); err != nil {
+		b.Fatal(err)
+	}
+
+	b.StartTimer()
+	start := time.Now()
+	for _, h := range hosts {
+		if err := st.Deploy(ctx, h, model.Deployment{JobID: job.ID, Goal: model.GoalStart}, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	deployed := time.Since(start)
+	waitFor(b, 5*time.Minute, "all RUNNING", func() (bool, error) {
+		js, err := st.JobStatus(ctx, job.ID)
+		if err != nil {
+			return false, err
+		}
+		running := 0
+		for _, ts := range js.TaskStatuses {
+			if ts.State == model.StateRunning {
+				running++
+			}
+		}
+		return running == n, nil
+	})
+	converged := time.Since(start)
+	undeployStart := time.Now()
+	for _, h := range hosts {
+		if err := st.Undeploy(ctx, h, job.ID, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitFor(b, 5*time.Minute, "all tasks gone", func() (bool, error) {
+		js, err := st.JobStatus(ctx, job.ID)
+		return err == nil && len(js.TaskStatuses) == 0, err
+	})
+	gone := time.Since(undeployStart)
+	b.StopTimer()
+
+	b.ReportMetric(float64(n)/deployed.Seconds(), "deploys/s")
+	b.ReportMetric(converged.Seconds(), "s-to-all-running")
+	b.ReportMetric(gone.Seconds(), "s-to-all-undeployed")
+}
+
+func waitFor(b *testing.B, timeout time.Duration, what string, cond func() (bool, error)) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: not within %v (last error: %v)", what, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
