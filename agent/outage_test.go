@@ -14,30 +14,42 @@ import (
 	"go.uber.org/zap"
 )
 
+// outageHarness is a harness on an etcd of its own, which the test can stop (e.Close) and
+// start again on the same data dir and URLs (restart).
+func outageHarness(t *testing.T) (h *harness, e *store.Embedded, restart func()) {
+	t.Helper()
+	cfg := store.EmbedConfig{
+		Name: "outage", DataDir: t.TempDir(), UnsafeNoFsync: true, Logger: zap.NewNop(),
+		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+	}
+	e, err := store.StartEmbedded(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := e
+	t.Cleanup(func() { current.Close() })
+	cli, err := store.Connect(context.Background(), e.Endpoints(), time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	h = newHarness(t)
+	h.st = store.New(cli, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
+	restart = func() {
+		if current, err = store.StartEmbedded(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h, e, restart
+}
+
 // TestEtcdOutage stops etcd under a running agent: its containers keep running, a killed
 // one is restarted meanwhile, and the statuses written during the outage reach etcd, with
 // their history, once it is back.
 func TestEtcdOutage(t *testing.T) {
-	dataDir := t.TempDir()
-	cfg := store.EmbedConfig{
-		Name: "outage", DataDir: dataDir, UnsafeNoFsync: true, Logger: zap.NewNop(),
-		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-	}
 	ctx := context.Background()
-	e, err := store.StartEmbedded(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { e.Close() }()
-	cli, err := store.Connect(ctx, e.Endpoints(), time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-
-	h := newHarness(t)
-	h.st = store.New(cli, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
+	h, e, restartEtcd := outageHarness(t)
 	h.cfg = func(c *agent.Config) {
 		c.KeepUp = nil // the lease is another test's subject; it would only slow this one down
 		c.ResyncInterval = 200 * time.Millisecond
@@ -90,10 +102,7 @@ func TestEtcdOutage(t *testing.T) {
 		t.Errorf("creates %d -> %d, want exactly one (the killed container's replacement)", before.Creates, c.Creates)
 	}
 
-	e, err = store.StartEmbedded(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restartEtcd()
 	// The client reconnects by itself; reads fail until it has.
 	h.eventually("status of the restarted container in etcd", func() bool {
 		sts, err := h.st.TaskStatuses(ctx, h.name)
@@ -112,26 +121,8 @@ func TestEtcdOutage(t *testing.T) {
 // containers from the deployments kept in the state dir (a killed one is restarted, the
 // others adopted untouched) and joins etcd once it is back.
 func TestAgentStartsDuringEtcdOutage(t *testing.T) {
-	dataDir := t.TempDir()
-	cfg := store.EmbedConfig{
-		Name: "outage2", DataDir: dataDir, UnsafeNoFsync: true, Logger: zap.NewNop(),
-		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-	}
 	ctx := context.Background()
-	e, err := store.StartEmbedded(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { e.Close() }()
-	cli, err := store.Connect(ctx, e.Endpoints(), time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-
-	h := newHarness(t)
-	h.st = store.New(cli, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
+	h, e, restartEtcd := outageHarness(t)
 	h.cfg = func(c *agent.Config) {
 		c.KeepUp = nil
 		c.ResyncInterval = 200 * time.Millisecond
@@ -184,10 +175,7 @@ func TestAgentStartsDuringEtcdOutage(t *testing.T) {
 		}
 	}
 
-	e, err = store.StartEmbedded(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restartEtcd()
 	h.eventually("the agent joined and reported the restarted container", func() bool {
 		sts, err := h.st.TaskStatuses(ctx, h.name)
 		st := sts[crash]

@@ -20,16 +20,25 @@ func oneArg(c *ucli.Context, what string) (string, error) {
 	return pos[0], nil
 }
 
-func (r *runner) inspect(c *ucli.Context) error {
+// jobArg resolves the command's single <job> argument on the master.
+func (r *runner) jobArg(c *ucli.Context) (*client, model.JobID, error) {
 	ref, err := oneArg(c, "<job>")
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	cl, err := r.api(c)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	id, err := cl.resolveJob(c.Context, ref)
+	if err != nil {
+		return nil, "", err
+	}
+	return cl, id, nil
+}
+
+func (r *runner) inspect(c *ucli.Context) error {
+	cl, id, err := r.jobArg(c)
 	if err != nil {
 		return err
 	}
@@ -263,15 +272,7 @@ func (r *runner) jobs(c *ucli.Context) error {
 }
 
 func (r *runner) remove(c *ucli.Context) error {
-	ref, err := oneArg(c, "<job>")
-	if err != nil {
-		return err
-	}
-	cl, err := r.api(c)
-	if err != nil {
-		return err
-	}
-	id, err := cl.resolveJob(c.Context, ref)
+	cl, id, err := r.jobArg(c)
 	if err != nil {
 		return err
 	}

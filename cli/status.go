@@ -108,15 +108,7 @@ func (r *runner) status(c *ucli.Context) error {
 }
 
 func (r *runner) history(c *ucli.Context) error {
-	ref, err := oneArg(c, "<job>")
-	if err != nil {
-		return err
-	}
-	cl, err := r.api(c)
-	if err != nil {
-		return err
-	}
-	id, err := cl.resolveJob(c.Context, ref)
+	cl, id, err := r.jobArg(c)
 	if err != nil {
 		return err
 	}
