@@ -52,10 +52,5 @@ func BuildBusybox(ctx context.Context, tag string) error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	imp := exec.CommandContext(ctx, "docker", "import", "--change", `CMD ["/bin/sh"]`, "--change", `ENV PATH=/bin`, "-", tag)
-	imp.Stdin = &buf
-	if out, err := imp.CombinedOutput(); err != nil {
-		return fmt.Errorf("docker import %s: %w\n%s", tag, err, out)
-	}
-	return nil
+	return importImage(ctx, buf.Bytes(), tag, `CMD ["/bin/sh"]`, `ENV PATH=/bin`)
 }

@@ -23,12 +23,7 @@ func Build(ctx context.Context, tag string) error {
 	if err != nil {
 		return err
 	}
-	imp := exec.CommandContext(ctx, "docker", "import", "--change", `ENTRYPOINT ["/prog"]`, "-", tag)
-	imp.Stdin = bytes.NewReader(layer)
-	if out, err := imp.CombinedOutput(); err != nil {
-		return fmt.Errorf("docker import %s: %w\n%s", tag, err, out)
-	}
-	return nil
+	return importImage(ctx, layer, tag, `ENTRYPOINT ["/prog"]`)
 }
 
 // LayerTar compiles prog and returns the image's only layer: a tar of /prog, /tmp and
