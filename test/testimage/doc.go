@@ -1,3 +1,4 @@
-// Package testimage builds the image end-to-end tests run, locally (nothing can be pulled):
-// the static program in ./prog, alone in an image FROM scratch.
+// Package testimage builds, locally (nothing can be pulled), the images tests and demos
+// run: the static program in ./prog alone in an image FROM scratch (helios-test:latest), and
+// busybox:latest from the static binary of Debian's busybox-static package.
 package testimage
