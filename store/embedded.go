@@ -31,6 +31,10 @@ type EmbedConfig struct {
 	ClientTLS     TLSFiles
 	UnsafeNoFsync bool // tests only: a crash loses data
 	Logger        *zap.Logger
+	// InitialCluster lists every member of a new cluster as name=peerURL,... ("" = this
+	// member alone). Members of a cluster must be started together: none is ready before a
+	// quorum is. A member restarted on its data dir rejoins from what it stored.
+	InitialCluster string
 }
 
 // Embedded is a running in-process etcd member.
@@ -72,6 +76,9 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	ec.ListenClientUrls, ec.AdvertiseClientUrls = []url.URL{*curl}, []url.URL{*curl}
 	ec.ListenPeerUrls, ec.AdvertisePeerUrls = []url.URL{*purl}, []url.URL{*purl}
 	ec.InitialCluster = cfg.Name + "=" + purl.String()
+	if cfg.InitialCluster != "" {
+		ec.InitialCluster = cfg.InitialCluster
+	}
 	ec.AutoCompactionMode = embed.CompactorModePeriodic
 	ec.AutoCompactionRetention = "1h"
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
