@@ -15,6 +15,7 @@ func startTestMaster(t *testing.T, st *store.Store, name string) context.CancelF
 	m, err := NewMaster(MasterConfig{
 		Name: name, HTTPAddr: "127.0.0.1:0", Store: st,
 		LeaseTTL: time.Second, LeaderTTL: time.Second, DownSweepInterval: 200 * time.Millisecond,
+		ExpiryInterval: 200 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

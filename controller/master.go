@@ -28,6 +28,7 @@ type MasterConfig struct {
 	LeaseTTL            time.Duration // liveness lease of the master's registration, default 10s
 	LeaderTTL           time.Duration // lease of the controller leadership, default 10s: a dead leader is replaced within it
 	DownSweepInterval   time.Duration // how often the leader looks for hosts that went down unseen, default 30s
+	ExpiryInterval      time.Duration // how often the leader expires jobs past their `expires`, default 30s
 }
 
 // Master serves the REST API and keeps the master registered in etcd while it runs.
@@ -60,6 +61,9 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	}
 	if cfg.DownSweepInterval <= 0 {
 		cfg.DownSweepInterval = 30 * time.Second
+	}
+	if cfg.ExpiryInterval <= 0 {
+		cfg.ExpiryInterval = 30 * time.Second
 	}
 	h, err := api.New(api.Config{
 		Store:               cfg.Store,
@@ -115,7 +119,8 @@ func (m *Master) Run(ctx context.Context) error {
 	go func() { errc <- m.register(ctx) }()
 	go func() {
 		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"),
-			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.log.Named("hosts-down")))
+			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.log.Named("hosts-down")),
+			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")))
 	}()
 
 	var err error
