@@ -10,13 +10,17 @@ import (
 	"github.com/helios-go/helios/store/storetest"
 )
 
-func startTestMaster(t *testing.T, st *store.Store, name string) context.CancelFunc {
+func startTestMaster(t *testing.T, st *store.Store, name string, opts ...func(*MasterConfig)) context.CancelFunc {
 	t.Helper()
-	m, err := NewMaster(MasterConfig{
+	cfg := MasterConfig{
 		Name: name, HTTPAddr: "127.0.0.1:0", Store: st,
 		LeaseTTL: time.Second, LeaderTTL: time.Second, DownSweepInterval: 200 * time.Millisecond,
 		ExpiryInterval: 200 * time.Millisecond,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	m, err := NewMaster(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +107,34 @@ func TestLeaderRecordsHostsDownAndFailsOver(t *testing.T) {
 		}
 		if since := time.UnixMilli(hs.DownSince); since.Before(before.Add(-time.Second)) {
 			return fmt.Errorf("busy down since %v, before its lease ended at %v", since, before)
+		}
+		return nil
+	})
+}
+
+// TestHostsDownTooLongAreDeregistered: with an agent reaping timeout, a host recorded down
+// for longer is deregistered with its deployments; an UP host is kept.
+func TestHostsDownTooLongAreDeregistered(t *testing.T) {
+	cli, _ := storetest.NewEtcd(t)
+	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	ctx := context.Background()
+	for _, h := range []string{"gone", "alive"} {
+		if err := st.RegisterHost(ctx, h, "id-"+h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease, err := cli.Grant(ctx, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutUp(ctx, "alive", lease.ID); err != nil {
+		t.Fatal(err)
+	}
+	startTestMaster(t, st, "m", func(c *MasterConfig) { c.AgentReapingTimeout = time.Second })
+	eventually(t, 15*time.Second, func() error {
+		hosts, err := st.ListHosts(ctx)
+		if err != nil || len(hosts) != 1 || hosts[0] != "alive" {
+			return fmt.Errorf("hosts %v (%v), want only alive", hosts, err)
 		}
 		return nil
 	})

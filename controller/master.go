@@ -29,6 +29,7 @@ type MasterConfig struct {
 	LeaderTTL           time.Duration // lease of the controller leadership, default 10s: a dead leader is replaced within it
 	DownSweepInterval   time.Duration // how often the leader looks for hosts that went down unseen, default 30s
 	ExpiryInterval      time.Duration // how often the leader expires jobs past their `expires`, default 30s
+	AgentReapingTimeout time.Duration // hosts down longer are deregistered; 0: never
 }
 
 // Master serves the REST API and keeps the master registered in etcd while it runs.
@@ -119,7 +120,7 @@ func (m *Master) Run(ctx context.Context) error {
 	go func() { errc <- m.register(ctx) }()
 	go func() {
 		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"),
-			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.log.Named("hosts-down")),
+			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.cfg.AgentReapingTimeout, m.log.Named("hosts-down")),
 			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")))
 	}()
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -91,4 +92,33 @@ func (s *Store) WatchHostsGoingDown(ctx context.Context, fn func(host string)) e
 		}
 	}
 	return ctx.Err()
+}
+
+// HostsDownSince lists, for every host the controller recorded as down, when it went down.
+func (s *Store) HostsDownSince(ctx context.Context) (map[string]time.Time, error) {
+	resp, err := s.get(ctx, "hosts-down-since", s.keys.HostStatuses(), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, kv := range resp.Kvs {
+		if _, rest, ok := splitUnder(s.keys.HostStatuses(), string(kv.Key)); ok && rest == "down-since" {
+			keys = append(keys, string(kv.Key))
+		}
+	}
+	vals, err := s.getMany(ctx, "hosts-down-since", keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(vals))
+	for k, v := range vals {
+		ms, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			s.skipBad(fmt.Errorf("%s: %q is not a time in ms: %w", k, v, err))
+			continue
+		}
+		h, _, _ := splitUnder(s.keys.HostStatuses(), k)
+		out[h] = time.UnixMilli(ms)
+	}
+	return out, nil
 }

@@ -25,6 +25,7 @@ func MasterFlags() []ucli.Flag {
 		&ucli.StringSliceFlag{Name: "whitelisted-capability", Usage: "Linux capability jobs may add with addCapabilities (repeatable; default: none)"},
 		&ucli.DurationFlag{Name: "master-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease that keeps this master listed"},
 		&ucli.DurationFlag{Name: "leader-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the controller leadership: a dead leader is replaced within it"},
+		&ucli.DurationFlag{Name: "agent-reaping-timeout", Value: 14 * 24 * time.Hour, Usage: "deregister hosts that have been DOWN longer than this (0: never)"},
 		&ucli.DurationFlag{Name: "expiry-interval", Value: 30 * time.Second, Usage: "how often the leader undeploys and removes jobs past their expires"},
 	}
 }
@@ -87,6 +88,7 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		LeaseTTL:            c.Duration("master-lease-ttl"),
 		LeaderTTL:           c.Duration("leader-lease-ttl"),
 		ExpiryInterval:      c.Duration("expiry-interval"),
+		AgentReapingTimeout: c.Duration("agent-reaping-timeout"),
 	})
 	if err != nil {
 		return nil, err
