@@ -232,6 +232,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-resync.C:
 			a.refreshHostInfo(ctx, false)
+			if joined == nil {
+				a.reassert(ctx, id)
+			}
 		}
 	}
 }
