@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +134,22 @@ func TestHostDownRecordedOnceAndClearedByUp(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the watcher did not see h1's up key vanish")
 	}
+}
+
+func TestClusterIDClaimedOnceAndChecked(t *testing.T) {
+	st, cli, _ := newStore(t, store.Config{})
+	ctx := testCtx(t)
+	mustNil(t, "claim", st.EnsureClusterID(ctx, "prod"))
+	mustNil(t, "same id again", st.EnsureClusterID(ctx, "prod"))
+	before := revision(t, cli)
+	err := st.EnsureClusterID(ctx, "staging")
+	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), `"prod"`) || !strings.Contains(err.Error(), `"staging"`) {
+		t.Fatalf("other id: %v, want ErrConflict naming prod and staging", err)
+	}
+	if after := revision(t, cli); after != before {
+		t.Fatal("a refused cluster id wrote to etcd")
+	}
+	// Another key root is another cluster.
+	other := store.New(cli, store.Config{Prefix: "/other"})
+	mustNil(t, "other root", other.EnsureClusterID(ctx, "staging"))
 }

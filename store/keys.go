@@ -148,6 +148,9 @@ func (k Keys) HistoryEvent(id model.JobID, host string, unixNano int64) string {
 	return fmt.Sprintf("%s%020d", k.HostHistory(id, host), unixNano)
 }
 
+// ClusterID holds the name of the Helios cluster that owns this key root.
+func (k Keys) ClusterID() string { return k.root + "/config/cluster-id" }
+
 // ---- election ----
 
 // Election is the prefix of the controller election (concurrency.Election).

@@ -128,3 +128,29 @@ func TestMasterProcessServesJobsAndKeepsThemAcrossRestart(t *testing.T) {
 		t.Fatalf("after restart the job status is %s, want the job deployed on host1 with goal START", body)
 	}
 }
+
+// TestClusterIDMismatchRefused: a master claims its etcd for cluster "prod"; an agent
+// configured for "staging" pointed at the same etcd refuses to start, naming both.
+func TestClusterIDMismatchRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: needs the built binaries (run without -short)")
+	}
+	bins := harness.BuildBinaries(t)
+	ports := freeMasterPorts(t)
+	dataDir := filepath.Join(t.TempDir(), "etcd")
+	api := fmt.Sprintf("127.0.0.1:%d", ports.api)
+	harness.Start(t, bins.Path("helios-master"), "--cluster-id", "prod", "--http", api, "--data-dir", dataDir,
+		"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", ports.client),
+		"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", ports.peer))
+	harness.WaitHTTP(t, "http://"+api+"/version", 60*time.Second)
+
+	agent := harness.Start(t, bins.Path("helios-agent"), "--cluster-id", "staging", "--name", "wrong-cluster",
+		"--etcd", fmt.Sprintf("http://127.0.0.1:%d", ports.client), "--state-dir", t.TempDir(), "--metrics", "")
+	err := agent.Wait(30 * time.Second)
+	if err == nil || !strings.Contains(agent.Output(), `belongs to Helios cluster "prod", not "staging"`) {
+		t.Fatalf("agent of another cluster: exit %v, output:\n%s", err, agent.Output())
+	}
+	if code, body := call(t, http.MethodGet, "http://"+api+"/hosts", nil); code != http.StatusOK || strings.Contains(string(body), "wrong-cluster") {
+		t.Fatalf("hosts: %d %s; the refused agent must not have registered", code, body)
+	}
+}

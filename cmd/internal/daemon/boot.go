@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 
 	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,5 +47,15 @@ func Boot(ctx context.Context, c *ucli.Context, endpoints EndpointsFunc) (b *Bas
 		return nil, nil, err
 	}
 	closers = append(closers, closeStore)
+	if id := c.String("cluster-id"); id != "" {
+		switch err := st.EnsureClusterID(ctx, id); {
+		case errors.Is(err, store.ErrUnavailable):
+			// An agent must start during an etcd outage; the check is only a safeguard.
+			log.Warn("cannot check the cluster id now: etcd unavailable", zap.String("cluster-id", id), zap.Error(err))
+		case err != nil:
+			close()
+			return nil, nil, err
+		}
+	}
 	return &Base{Log: log, Registry: reg, Store: st}, close, nil
 }

@@ -40,6 +40,7 @@ func CommonFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "etcd-key", Usage: "key (PEM) of --etcd-cert"},
 		&ucli.StringFlag{Name: "etcd-username", Usage: "etcd user, when etcd authentication is on"},
 		&ucli.StringFlag{Name: "etcd-password", EnvVars: []string{"HELIOS_ETCD_PASSWORD"}, Usage: "password of --etcd-username (better given as $HELIOS_ETCD_PASSWORD)"},
+		&ucli.StringFlag{Name: "cluster-id", EnvVars: []string{"HELIOS_CLUSTER_ID"}, Usage: "name of the Helios cluster: the first process claims the etcd key root for it, and any process with another name refuses to start"},
 		&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&ucli.BoolFlag{Name: "log-console", Usage: "human-readable logs instead of JSON"},
 	}
