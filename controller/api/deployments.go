@@ -160,9 +160,8 @@ func (s *server) setGoal(w http.ResponseWriter, r *http.Request) {
 // getDeployment answers GET /hosts/{host}/jobs/{id}.
 func (s *server) getDeployment(w http.ResponseWriter, r *http.Request) {
 	host := r.PathValue("host")
-	id, err := pathJobID(r)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+	id, ok := jobIDOr404(w, r)
+	if !ok {
 		return
 	}
 	dep, err := s.store.GetDeployment(r.Context(), host, id)

@@ -62,6 +62,23 @@ func matchesJobQuery(id model.JobID, q string) bool {
 	return !strings.Contains(q, ":") && strings.Contains(id.Name(), q)
 }
 
+// jobIDOr404 reads {id}. A malformed id is answered as the original does, like an unknown
+// job: there is no such job.
+func jobIDOr404(w http.ResponseWriter, r *http.Request) (model.JobID, bool) {
+	id, err := pathJobID(r)
+	if err != nil {
+		writeJobNotFound(w, err.Error())
+		return "", false
+	}
+	return id, true
+}
+
+// writeJobNotFound answers 404 JOB_NOT_FOUND (the body of every job endpoint's miss,
+// JobDeleteResponse included, is {status, message}).
+func writeJobNotFound(w http.ResponseWriter, msg string) {
+	writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: msg})
+}
+
 // pathJobID reads {id} and checks it is a full job id.
 func pathJobID(r *http.Request) (model.JobID, error) {
 	return model.ParseJobID(r.PathValue("id"))
@@ -69,15 +86,13 @@ func pathJobID(r *http.Request) (model.JobID, error) {
 
 // getJob answers GET /jobs/{id}.
 func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
-	id, err := pathJobID(r)
-	if err != nil {
-		// The original answers a malformed id like an unknown one: there is no such job.
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+	id, ok := jobIDOr404(w, r)
+	if !ok {
 		return
 	}
 	job, err := s.store.GetJob(r.Context(), id)
 	if errors.Is(err, store.ErrJobNotFound) {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+		writeJobNotFound(w, fmt.Sprintf("job %s not found", id))
 		return
 	}
 	if err != nil {
@@ -147,17 +162,16 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 
 // removeJob answers DELETE /jobs/{id}?token=.
 func (s *server) removeJob(w http.ResponseWriter, r *http.Request) {
-	id, err := pathJobID(r)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, model.JobDeleteResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+	id, ok := jobIDOr404(w, r)
+	if !ok {
 		return
 	}
-	err = s.store.RemoveJob(r.Context(), id, r.URL.Query().Get("token"))
+	err := s.store.RemoveJob(r.Context(), id, r.URL.Query().Get("token"))
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, model.JobDeleteResponse{Status: model.StatusOK})
 	case errors.Is(err, store.ErrJobNotFound):
-		writeJSON(w, http.StatusNotFound, model.JobDeleteResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+		writeJobNotFound(w, fmt.Sprintf("job %s not found", id))
 	case errors.Is(err, store.ErrStillInUse):
 		writeJSON(w, http.StatusBadRequest, model.JobDeleteResponse{Status: model.StatusStillInUse, Message: err.Error()})
 	case errors.Is(err, store.ErrForbidden):
@@ -169,14 +183,13 @@ func (s *server) removeJob(w http.ResponseWriter, r *http.Request) {
 
 // jobStatus answers GET /jobs/{id}/status.
 func (s *server) jobStatus(w http.ResponseWriter, r *http.Request) {
-	id, err := pathJobID(r)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+	id, ok := jobIDOr404(w, r)
+	if !ok {
 		return
 	}
 	st, err := s.store.JobStatus(r.Context(), id)
 	if errors.Is(err, store.ErrJobNotFound) {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+		writeJobNotFound(w, fmt.Sprintf("job %s not found", id))
 		return
 	}
 	if err != nil {
@@ -227,9 +240,8 @@ func fillJobStatus(st *model.JobStatus) *model.JobStatus {
 // jobHistory answers GET /history/jobs/{id}. History outlives nothing: removing a job
 // deletes it, so no events and no job means the id is unknown.
 func (s *server) jobHistory(w http.ResponseWriter, r *http.Request) {
-	id, err := pathJobID(r)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+	id, ok := jobIDOr404(w, r)
+	if !ok {
 		return
 	}
 	events, err := s.store.History(r.Context(), id)
@@ -240,7 +252,7 @@ func (s *server) jobHistory(w http.ResponseWriter, r *http.Request) {
 	if len(events) == 0 {
 		_, err := s.store.GetJob(r.Context(), id)
 		if errors.Is(err, store.ErrJobNotFound) {
-			writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+			writeJobNotFound(w, fmt.Sprintf("job %s not found", id))
 			return
 		}
 		if err != nil {

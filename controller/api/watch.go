@@ -28,9 +28,8 @@ const ndjson = "application/x-ndjson"
 // newest event of every host (or, with since, every stored event at or after that time),
 // then follows. It ends only when the client leaves or the master shuts down.
 func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
-	id, err := pathJobID(r)
-	if err != nil {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: err.Error()})
+	id, ok := jobIDOr404(w, r)
+	if !ok {
 		return
 	}
 	f := eventFilter{hosts: map[string]bool{}, since: -1}
@@ -40,13 +39,14 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if v := r.URL.Query().Get("since"); v != "" {
+		var err error
 		if f.since, err = strconv.ParseInt(v, 10, 64); err != nil || f.since < 0 {
 			s.fail(w, r, badRequest("since %q: want a time in milliseconds since the epoch", v))
 			return
 		}
 	}
 	if _, err := s.store.GetJob(r.Context(), id); errors.Is(err, store.ErrJobNotFound) {
-		writeJSON(w, http.StatusNotFound, model.ErrorResponse{Status: model.StatusJobNotFound, Message: fmt.Sprintf("job %s not found", id)})
+		writeJobNotFound(w, fmt.Sprintf("job %s not found", id))
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
