@@ -43,7 +43,7 @@ func recordHostsDown(st *store.Store, sweepEvery, reapAfter time.Duration, log *
 				mark(h, now)
 			}
 			if reapAfter > 0 {
-				reapDeadHosts(ctx, st, now.Add(-reapAfter), log)
+				reapDeadHosts(ctx, st, l, now.Add(-reapAfter), log)
 			}
 		}
 		watched := make(chan struct{})
@@ -68,7 +68,7 @@ func recordHostsDown(st *store.Store, sweepEvery, reapAfter time.Duration, log *
 
 // reapDeadHosts deregisters every host recorded down before cutoff. It checks each host
 // again just before, so one whose agent came back in the meantime is kept.
-func reapDeadHosts(ctx context.Context, st *store.Store, cutoff time.Time, log *zap.Logger) {
+func reapDeadHosts(ctx context.Context, st *store.Store, l *store.Leadership, cutoff time.Time, log *zap.Logger) {
 	down, err := st.HostsDownSince(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -84,7 +84,7 @@ func reapDeadHosts(ctx context.Context, st *store.Store, cutoff time.Time, log *
 		if err != nil || hs.Status != model.HostDown || hs.DownSince != since.UnixMilli() {
 			continue
 		}
-		if err := st.DeregisterHost(ctx, host); err != nil && !errors.Is(err, store.ErrHostNotFound) {
+		if err := st.ReapHost(ctx, l, host); err != nil && !errors.Is(err, store.ErrHostNotFound) {
 			log.Warn("deregister dead host", zap.String("host", host), zap.Error(err))
 			continue
 		}

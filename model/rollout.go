@@ -1,5 +1,7 @@
 package model
 
+import "fmt"
+
 // RolloutOptions steer a rolling update. Nil fields are unset so that the request, the job
 // and the defaults can be layered (see Resolve).
 type RolloutOptions struct {
@@ -9,6 +11,11 @@ type RolloutOptions struct {
 	Overlap        *bool   `json:"overlap,omitempty"`
 	Token          *string `json:"token,omitempty"`
 	IgnoreFailures *bool   `json:"ignoreFailures,omitempty"`
+	// Not the original's. AutoRollback puts the hosts a failed rollout changed back on
+	// what they ran before; Canary pauses the rollout once that many hosts run the new
+	// job, until the group is promoted (0: no pause).
+	AutoRollback *bool `json:"autoRollback,omitempty"`
+	Canary       *int  `json:"canary,omitempty"`
 }
 
 // Rollout defaults, the original's.
@@ -17,7 +24,8 @@ const (
 	DefaultRolloutParallelism       = 1
 )
 
-// DefaultRolloutOptions has every field set to the original's default.
+// DefaultRolloutOptions has every field of the original set to its default; the fields of
+// our own (AutoRollback, Canary) stay unset, which means off.
 func DefaultRolloutOptions() RolloutOptions {
 	t, p, f, tok := DefaultRolloutTimeout, DefaultRolloutParallelism, false, ""
 	return RolloutOptions{Timeout: &t, Parallelism: &p, Migrate: &f, Overlap: &f, Token: &tok, IgnoreFailures: &f}
@@ -49,26 +57,62 @@ func ResolveRolloutOptions(layers ...*RolloutOptions) RolloutOptions {
 		if out.IgnoreFailures == nil {
 			out.IgnoreFailures = l.IgnoreFailures
 		}
+		if out.AutoRollback == nil {
+			out.AutoRollback = l.AutoRollback
+		}
+		if out.Canary == nil {
+			out.Canary = l.Canary
+		}
 	}
 	return out
 }
 
-func ptr[T any](v T) *T { return &v }
-
-// RollingUpdateReason says why a deployment group's rollout started.
-type RollingUpdateReason string
-
-// Rolling update reasons.
-const (
-	ReasonManual       RollingUpdateReason = "MANUAL"
-	ReasonHostsChanged RollingUpdateReason = "HOSTS_CHANGED"
-)
-
-// DeploymentGroup is a set of hosts chosen by label selectors onto which one job is rolled.
-type DeploymentGroup struct {
-	Name                string              `json:"name"`
-	HostSelectors       []HostSelector      `json:"hostSelectors"`
-	JobID               JobID               `json:"jobId,omitempty"`
-	RolloutOptions      *RolloutOptions     `json:"rolloutOptions,omitempty"`
-	RollingUpdateReason RollingUpdateReason `json:"rollingUpdateReason,omitempty"`
+// Problems lists what is wrong with the options, one message per field; nil when none.
+func (o *RolloutOptions) Problems() []string {
+	if o == nil {
+		return nil
+	}
+	var out []string
+	if o.Parallelism != nil && *o.Parallelism < 1 {
+		out = append(out, fmt.Sprintf("Invalid rolloutOptions.parallelism %d: must be >= 1", *o.Parallelism))
+	}
+	if o.Timeout != nil && *o.Timeout <= 0 {
+		out = append(out, fmt.Sprintf("Invalid rolloutOptions.timeout %d: must be > 0 seconds", *o.Timeout))
+	}
+	if o.Canary != nil && *o.Canary < 0 {
+		out = append(out, fmt.Sprintf("Invalid rolloutOptions.canary %d: must be >= 0 hosts", *o.Canary))
+	}
+	return out
 }
+
+// RolloutSettings are rollout options with every value decided, for the engine to read.
+type RolloutSettings struct {
+	Timeout        int64 // seconds a step may take
+	Parallelism    int
+	Migrate        bool
+	Overlap        bool
+	Token          string
+	IgnoreFailures bool
+	AutoRollback   bool
+	Canary         int
+}
+
+// Settings reads the options, an unset one as its zero value: call it on the result of
+// ResolveRolloutOptions.
+func (o RolloutOptions) Settings() RolloutSettings {
+	return RolloutSettings{
+		Timeout: deref(o.Timeout), Parallelism: deref(o.Parallelism), Migrate: deref(o.Migrate),
+		Overlap: deref(o.Overlap), Token: deref(o.Token), IgnoreFailures: deref(o.IgnoreFailures),
+		AutoRollback: deref(o.AutoRollback), Canary: deref(o.Canary),
+	}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }

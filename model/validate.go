@@ -397,15 +397,8 @@ func (v *validator) securityOpt() {
 }
 
 func (v *validator) rolloutOptions() {
-	ro := v.job.RolloutOptions
-	if ro == nil {
-		return
-	}
-	if ro.Parallelism != nil && *ro.Parallelism < 1 {
-		v.addf("Invalid rolloutOptions.parallelism %d: must be >= 1", *ro.Parallelism)
-	}
-	if ro.Timeout != nil && *ro.Timeout <= 0 {
-		v.addf("Invalid rolloutOptions.timeout %d: must be > 0 seconds", *ro.Timeout)
+	for _, p := range v.job.RolloutOptions.Problems() {
+		v.addf("%s", p)
 	}
 }
 

@@ -83,47 +83,45 @@ func (s *Store) Deploy(ctx context.Context, host string, dep model.Deployment, t
 		return err
 	}
 	depKey, idKey := s.keys.Deployment(host, id), s.keys.HostID(host)
-	for range casAttempts {
+	return s.guarded(ctx, "deploy", nil, func(ctx context.Context) (*change, error) {
 		r, err := s.readDeploy(ctx, "deploy", host, id, token)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r.dep != nil {
-			return fmt.Errorf("job %s on host %s: %w", id, host, ErrAlreadyDeployed)
+			return nil, fmt.Errorf("job %s on host %s: %w", id, host, ErrAlreadyDeployed)
 		}
-		cmps := []clientv3.Cmp{
-			clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
-			clientv3.Compare(clientv3.CreateRevision(idKey), ">", 0),
-			clientv3.Compare(clientv3.CreateRevision(depKey), "=", 0),
+		c := &change{
+			cmps: []clientv3.Cmp{
+				clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
+				clientv3.Compare(clientv3.CreateRevision(idKey), ">", 0),
+				clientv3.Compare(clientv3.CreateRevision(depKey), "=", 0),
+			},
+			ops: []clientv3.Op{clientv3.OpPut(depKey, val), clientv3.OpPut(s.keys.JobHost(id, host), "")},
 		}
-		ops := []clientv3.Op{
-			clientv3.OpPut(depKey, val),
-			clientv3.OpPut(s.keys.JobHost(id, host), ""),
+		if err := s.reservePorts(c, host, id, r); err != nil {
+			return nil, err
 		}
-		portKeys, err := s.staticPortKeys(host, r.job)
-		if err != nil {
-			return err
-		}
-		for _, pk := range portKeys {
-			holder, taken := r.ports[pk.key]
-			if taken && holder.job != id {
-				return fmt.Errorf("port %d/%s on host %s is used by job %s: %w", pk.port, pk.proto, host, holder.job, ErrPortConflict)
-			}
-			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(pk.key), "=", holder.rev))
-			ops = append(ops, clientv3.OpPut(pk.key, string(id)))
-		}
-		if len(ops) > maxTxnOps || len(cmps) > maxTxnOps {
-			return fmt.Errorf("job %s reserves %d static ports, more than one etcd transaction holds", id, len(portKeys))
-		}
-		resp, err := s.txn(ctx, "deploy", cmps, ops)
-		if err != nil {
-			return err
-		}
-		if resp.Succeeded {
-			return nil
-		}
+		return c, nil
+	})
+}
+
+// reservePorts adds to c the reservation of every static port of the job read in r, each
+// guarded as read (free, or already held by this job); a port held by another job refuses.
+func (s *Store) reservePorts(c *change, host string, id model.JobID, r *deployRead) error {
+	portKeys, err := s.staticPortKeys(host, r.job)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("deploy %s on %s: still contended after %d attempts: %w", id, host, casAttempts, ErrConflict)
+	for _, pk := range portKeys {
+		holder, taken := r.ports[pk.key]
+		if taken && holder.job != id {
+			return fmt.Errorf("port %d/%s on host %s is used by job %s: %w", pk.port, pk.proto, host, holder.job, ErrPortConflict)
+		}
+		c.cmps = append(c.cmps, clientv3.Compare(clientv3.ModRevision(pk.key), "=", holder.rev))
+		c.ops = append(c.ops, clientv3.OpPut(pk.key, string(id)))
+	}
+	return nil
 }
 
 type portKey struct {
@@ -157,35 +155,32 @@ func (s *Store) staticPortKeys(host string, job *model.Job) ([]portKey, error) {
 // read. The agent then sees the deployment gone, removes the container and deletes the
 // task status.
 func (s *Store) Undeploy(ctx context.Context, host string, id model.JobID, token string) error {
-	depKey := s.keys.Deployment(host, id)
-	for range casAttempts {
+	return s.guarded(ctx, "undeploy", nil, func(ctx context.Context) (*change, error) {
 		r, err := s.readDeploy(ctx, "undeploy", host, id, token)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r.dep == nil {
-			return fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
+			return nil, fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
 		}
-		cmps := []clientv3.Cmp{
-			clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
-			clientv3.Compare(clientv3.ModRevision(depKey), "=", r.depRev),
-		}
-		ops := []clientv3.Op{clientv3.OpDelete(depKey), clientv3.OpDelete(s.keys.JobHost(id, host))}
-		for k, holder := range r.ports {
-			if holder.job == id { // at most maxTxnOps-2: Deploy reserved them in one txn
-				cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", holder.rev))
-				ops = append(ops, clientv3.OpDelete(k))
-			}
-		}
-		resp, err := s.txn(ctx, "undeploy", cmps, ops)
-		if err != nil {
-			return err
-		}
-		if resp.Succeeded {
-			return nil
+		c := &change{cmps: []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev)}}
+		s.undeployChange(c, host, id, r.depRev, r.ports)
+		return c, nil
+	})
+}
+
+// undeployChange adds to c the removal of a deployment (guarded by its ModRevision as read),
+// its reverse-index entry and the job's port reservations on the host.
+func (s *Store) undeployChange(c *change, host string, id model.JobID, depRev int64, ports map[string]portHolder) {
+	depKey := s.keys.Deployment(host, id)
+	c.cmps = append(c.cmps, clientv3.Compare(clientv3.ModRevision(depKey), "=", depRev))
+	c.ops = append(c.ops, clientv3.OpDelete(depKey), clientv3.OpDelete(s.keys.JobHost(id, host)))
+	for k, holder := range ports {
+		if holder.job == id { // at most maxTxnOps-2: Deploy reserved them in one txn
+			c.cmps = append(c.cmps, clientv3.Compare(clientv3.ModRevision(k), "=", holder.rev))
+			c.ops = append(c.ops, clientv3.OpDelete(k))
 		}
 	}
-	return fmt.Errorf("undeploy %s from %s: still contended after %d attempts: %w", id, host, casAttempts, ErrConflict)
 }
 
 // SetGoal changes what the deployment wants (start, stop, undeploy), guarded like Undeploy.
@@ -196,35 +191,31 @@ func (s *Store) SetGoal(ctx context.Context, host string, id model.JobID, goal m
 		return fmt.Errorf("goal %q: %w", goal, ErrInvalidGoal)
 	}
 	depKey := s.keys.Deployment(host, id)
-	for range casAttempts {
+	return s.guarded(ctx, "set-goal", nil, func(ctx context.Context) (*change, error) {
 		r, err := s.readDeploy(ctx, "set-goal", host, id, token)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r.dep == nil {
-			return fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
+			return nil, fmt.Errorf("job %s on host %s: %w", id, host, ErrNotDeployed)
 		}
 		if r.dep.Goal == goal {
-			return nil
+			return nil, nil
 		}
 		d := *r.dep
 		d.Goal = goal
 		val, err := encode(d)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		resp, err := s.txn(ctx, "set-goal", []clientv3.Cmp{
-			clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
-			clientv3.Compare(clientv3.ModRevision(depKey), "=", r.depRev),
-		}, []clientv3.Op{clientv3.OpPut(depKey, val)})
-		if err != nil {
-			return err
-		}
-		if resp.Succeeded {
-			return nil
-		}
-	}
-	return fmt.Errorf("set goal of %s on %s: still contended after %d attempts: %w", id, host, casAttempts, ErrConflict)
+		return &change{
+			cmps: []clientv3.Cmp{
+				clientv3.Compare(clientv3.ModRevision(s.keys.Job(id)), "=", r.jobRev),
+				clientv3.Compare(clientv3.ModRevision(depKey), "=", r.depRev),
+			},
+			ops: []clientv3.Op{clientv3.OpPut(depKey, val)},
+		}, nil
+	})
 }
 
 // GetDeployment reads one deployment; ErrNotDeployed if there is none.

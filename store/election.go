@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -45,9 +44,9 @@ func (s *Store) Campaign(ctx context.Context, candidate string, ttl time.Duratio
 // Done closes when the term ends: the lease was lost or Resign was called.
 func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
 
-// Fence is the compare every leader write carries: the leader's election key is still the
+// fence is the compare every leader write carries: the leader's election key is still the
 // one it created when it won.
-func (l *Leadership) Fence() clientv3.Cmp {
+func (l *Leadership) fence() clientv3.Cmp {
 	return clientv3.Compare(clientv3.CreateRevision(l.key), "=", l.rev)
 }
 
@@ -72,22 +71,4 @@ func (s *Store) Leader(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("controller leader: %w", ErrNotFound)
 	}
 	return string(resp.Kvs[0].Value), nil
-}
-
-// fenced runs a leader's transaction; a failed fence is ErrNotLeader.
-func (s *Store) fenced(ctx context.Context, l *Leadership, op string, cmps []clientv3.Cmp, then []clientv3.Op) (bool, error) {
-	resp, err := s.cli.Txn(ctx).If(l.Fence()).Then(
-		clientv3.OpTxn(cmps, then, nil),
-	).Commit()
-	if err != nil {
-		return false, etcdError(ctx, op, err)
-	}
-	if !resp.Succeeded {
-		return false, fmt.Errorf("%s: %w", op, ErrNotLeader)
-	}
-	inner := resp.Responses[0].GetResponseTxn()
-	if inner == nil {
-		return false, errors.New(op + ": no inner transaction response")
-	}
-	return inner.Succeeded, nil
 }

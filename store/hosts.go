@@ -37,34 +37,27 @@ func (s *Store) RegisterHost(ctx context.Context, host, id string) error {
 		return fmt.Errorf("host %s: empty registration id: %w", host, ErrInvalidName)
 	}
 	idKey, upKey := s.keys.HostID(host), s.keys.Up(host)
-	for range casAttempts {
+	return s.guarded(ctx, "register-host", nil, func(ctx context.Context) (*change, error) {
 		resps, _, err := s.read(ctx, "register-host", clientv3.OpGet(idKey), clientv3.OpGet(upKey, clientv3.WithKeysOnly()))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(idKey), "=", 0)}
 		if kvs := resps[0].Kvs; len(kvs) > 0 {
 			old := string(kvs[0].Value)
 			if old == id {
-				return nil
+				return nil, nil
 			}
 			if len(resps[1].Kvs) > 0 {
-				return fmt.Errorf("host %s is up with id %s, refusing id %s: %w", host, old, id, ErrConflict)
+				return nil, fmt.Errorf("host %s is up with id %s, refusing id %s: %w", host, old, id, ErrConflict)
 			}
 			cmps = []clientv3.Cmp{
 				clientv3.Compare(clientv3.ModRevision(idKey), "=", kvs[0].ModRevision),
 				clientv3.Compare(clientv3.CreateRevision(upKey), "=", 0),
 			}
 		}
-		resp, err := s.txn(ctx, "register-host", cmps, []clientv3.Op{clientv3.OpPut(idKey, id)})
-		if err != nil {
-			return err
-		}
-		if resp.Succeeded {
-			return nil
-		}
-	}
-	return fmt.Errorf("register host %s: still contended after %d attempts: %w", host, casAttempts, ErrConflict)
+		return &change{cmps: cmps, ops: []clientv3.Op{clientv3.OpPut(idKey, id)}}, nil
+	})
 }
 
 // DeregisterHost forgets a host: its configuration (id, deployments, port reservations),
@@ -76,19 +69,23 @@ func (s *Store) DeregisterHost(ctx context.Context, host string) error {
 	if err := ValidName("host", host); err != nil {
 		return err
 	}
+	return s.deregisterHost(ctx, nil, host)
+}
+
+// deregisterHost is DeregisterHost, fenced by l when the leader's reaper does it.
+func (s *Store) deregisterHost(ctx context.Context, l *Leadership, host string) error {
 	idKey, depPrefix := s.keys.HostID(host), s.keys.Deployments(host)
-	for range casAttempts {
+	return s.guarded(ctx, "deregister-host", l, func(ctx context.Context) (*change, error) {
 		resps, rev, err := s.read(ctx, "deregister-host",
 			clientv3.OpGet(idKey, clientv3.WithKeysOnly()),
 			clientv3.OpGet(depPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(resps[0].Kvs) == 0 {
-			return fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+			return nil, fmt.Errorf("host %s: %w", host, ErrHostNotFound)
 		}
-		idRev := resps[0].Kvs[0].ModRevision
-		idGuard := clientv3.Compare(clientv3.ModRevision(idKey), "=", idRev)
+		idGuard := clientv3.Compare(clientv3.ModRevision(idKey), "=", resps[0].Kvs[0].ModRevision)
 		var history, index []clientv3.Op
 		for _, kv := range resps[1].Kvs {
 			id := model.JobID(Base(string(kv.Key)))
@@ -100,29 +97,33 @@ func (s *Store) DeregisterHost(ctx context.Context, host string) error {
 			clientv3.OpDelete(s.keys.HostStatus(host), clientv3.WithPrefix()),
 		}
 		// The index entries go with the final transaction when they fit, else before it.
-		if len(index)+len(last) <= maxTxnOps {
+		if len(index)+len(last) <= maxTxnOps-1 {
 			last = append(last, index...)
 		} else {
 			history = append(history, index...)
 		}
-		for start := 0; start < len(history); start += maxTxnOps {
-			chunk := history[start:min(start+maxTxnOps, len(history))]
-			if _, err := s.txn(ctx, "deregister-host", []clientv3.Cmp{idGuard}, chunk); err != nil {
-				return err
+		// History goes first, in chunks; losing it early is harmless. A chunk whose guard
+		// failed is simply written again by the next attempt.
+		for start := 0; start < len(history); start += maxTxnOps - 1 {
+			chunk := &change{cmps: []clientv3.Cmp{idGuard}, ops: history[start:min(start+maxTxnOps-1, len(history))]}
+			if _, err := s.commit(ctx, "deregister-host", l, chunk); err != nil {
+				return nil, err
 			}
 		}
-		resp, err := s.txn(ctx, "deregister-host", []clientv3.Cmp{
-			idGuard,
-			clientv3.Compare(clientv3.ModRevision(depPrefix), "<", rev+1).WithPrefix(),
-		}, last)
-		if err != nil {
-			return err
-		}
-		if resp.Succeeded {
-			return nil
-		}
+		return &change{
+			cmps: []clientv3.Cmp{idGuard, clientv3.Compare(clientv3.ModRevision(depPrefix), "<", rev+1).WithPrefix()},
+			ops:  last,
+		}, nil
+	})
+}
+
+// ReapHost deregisters a host for the controller's leader (the dead-agent reaper): the same
+// deletions as DeregisterHost, fenced, so a deposed leader cannot remove a host.
+func (s *Store) ReapHost(ctx context.Context, l *Leadership, host string) error {
+	if err := ValidName("host", host); err != nil {
+		return err
 	}
-	return fmt.Errorf("deregister host %s: still contended after %d attempts: %w", host, casAttempts, ErrConflict)
+	return s.deregisterHost(ctx, l, host)
 }
 
 // ListHosts returns the registered host names, sorted.

@@ -16,19 +16,24 @@ func (s *Store) MarkHostDown(ctx context.Context, l *Leadership, host string, si
 	if err := ValidName("host", host); err != nil {
 		return false, err
 	}
-	var wrote bool
-	err := s.call(ctx, "mark-host-down", func(ctx context.Context) error {
-		var err error
-		wrote, err = s.fenced(ctx, l, "mark-host-down",
-			[]clientv3.Cmp{
+	attempts := 0
+	err := s.guarded(ctx, "mark-host-down", l, func(context.Context) (*change, error) {
+		if attempts++; attempts > 1 {
+			return nil, nil // the compares failed: the host is up or already recorded
+		}
+		return &change{
+			cmps: []clientv3.Cmp{
 				clientv3.Compare(clientv3.CreateRevision(s.keys.HostID(host)), ">", 0),
 				clientv3.Compare(clientv3.CreateRevision(s.keys.Up(host)), "=", 0),
 				clientv3.Compare(clientv3.CreateRevision(s.keys.DownSince(host)), "=", 0),
 			},
-			[]clientv3.Op{clientv3.OpPut(s.keys.DownSince(host), strconv.FormatInt(since.UnixMilli(), 10))})
-		return err
+			ops: []clientv3.Op{clientv3.OpPut(s.keys.DownSince(host), strconv.FormatInt(since.UnixMilli(), 10))},
+		}, nil
 	})
-	return wrote, err
+	if err != nil {
+		return false, err
+	}
+	return attempts == 1, nil
 }
 
 // HostsWithoutRecord lists registered hosts that are neither up nor recorded as down: the

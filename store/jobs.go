@@ -98,19 +98,19 @@ func (s *Store) RemoveJob(ctx context.Context, id model.JobID, token string) err
 		return err
 	}
 	jobKey, hostsPrefix := s.keys.Job(id), s.keys.JobHosts(id)
-	for range casAttempts {
+	return s.guarded(ctx, "remove-job", nil, func(ctx context.Context) (*change, error) {
 		resps, _, err := s.read(ctx, "remove-job",
 			clientv3.OpGet(jobKey),
 			clientv3.OpGet(hostsPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		job, rev, err := s.jobFrom(resps[0], id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if job.Token != token {
-			return fmt.Errorf("remove job %s: %w", id, ErrForbidden)
+			return nil, fmt.Errorf("remove job %s: %w", id, ErrForbidden)
 		}
 		if hosts := resps[1].Kvs; len(hosts) > 0 {
 			names := make([]string, len(hosts))
@@ -118,23 +118,17 @@ func (s *Store) RemoveJob(ctx context.Context, id model.JobID, token string) err
 				names[i] = Base(string(kv.Key))
 			}
 			sort.Strings(names)
-			return fmt.Errorf("job %s is deployed on %s: %w", id, strings.Join(names, ", "), ErrStillInUse)
+			return nil, fmt.Errorf("job %s is deployed on %s: %w", id, strings.Join(names, ", "), ErrStillInUse)
 		}
-		resp, err := s.txn(ctx, "remove-job",
-			[]clientv3.Cmp{
+		return &change{
+			cmps: []clientv3.Cmp{
 				clientv3.Compare(clientv3.ModRevision(jobKey), "=", rev),
 				clientv3.Compare(clientv3.CreateRevision(hostsPrefix), "=", 0).WithPrefix(),
 			},
-			[]clientv3.Op{
+			ops: []clientv3.Op{
 				clientv3.OpDelete(jobKey),
 				clientv3.OpDelete(s.keys.History(id), clientv3.WithPrefix()),
-			})
-		if err != nil {
-			return err
-		}
-		if resp.Succeeded {
-			return nil
-		}
-	}
-	return fmt.Errorf("remove job %s: still contended after %d attempts: %w", id, casAttempts, ErrConflict)
+			},
+		}, nil
+	})
 }
