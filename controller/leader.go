@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 )
@@ -16,7 +17,8 @@ type LeaderLoop func(ctx context.Context, l *store.Leadership) error
 
 // campaign keeps this master in the controller election for as long as ctx lives: each time
 // it wins it runs loops until the term ends, then campaigns again.
-func campaign(ctx context.Context, st *store.Store, name string, ttl time.Duration, log *zap.Logger, loops ...LeaderLoop) error {
+// leading is set to 1 for the length of each term, so exactly one master reports 1.
+func campaign(ctx context.Context, st *store.Store, name string, ttl time.Duration, log *zap.Logger, leading prometheus.Gauge, loops ...LeaderLoop) error {
 	backoff := 200 * time.Millisecond
 	for ctx.Err() == nil {
 		l, err := st.Campaign(ctx, name, ttl)
@@ -34,12 +36,18 @@ func campaign(ctx context.Context, st *store.Store, name string, ttl time.Durati
 		}
 		backoff = 200 * time.Millisecond
 		log.Info("leading the controller")
+		leading.Set(1)
 		termCtx, end := context.WithCancel(ctx)
+		watched := make(chan struct{})
 		go func() {
+			defer close(watched)
 			select {
 			case <-l.Done():
 			case <-termCtx.Done():
 			}
+			// The term is over the moment the lease is lost, even while the loops are
+			// still winding down (their fenced writes fail from now on).
+			leading.Set(0)
 			end()
 		}()
 		g, gctx := errgroup.WithContext(termCtx)
@@ -48,6 +56,7 @@ func campaign(ctx context.Context, st *store.Store, name string, ttl time.Durati
 		}
 		err = g.Wait()
 		end()
+		<-watched
 		if ctx.Err() != nil {
 			// Stopping: hand leadership over now rather than after the lease's TTL.
 			_ = l.Resign(context.Background()) //nolint:errcheck // best effort; the lease expires anyway

@@ -40,6 +40,7 @@ type Master struct {
 	metrics    net.Listener
 	handler    http.Handler
 	metricsMux http.Handler
+	m          *metrics
 }
 
 // NewMaster binds the listeners at once, so callers can print the real addresses (port 0)
@@ -78,7 +79,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, handler: h}
+	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry)}
 	if m.api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("master: listen for the API on %s: %w", cfg.HTTPAddr, err)
 	}
@@ -119,9 +120,10 @@ func (m *Master) Run(ctx context.Context) error {
 	}
 	go func() { errc <- m.register(ctx) }()
 	go func() {
-		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"),
+		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"), m.m.leader,
 			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.cfg.AgentReapingTimeout, m.log.Named("hosts-down")),
-			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")))
+			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")),
+			newRollouts(m.cfg.Store, m.cfg.Name, m.log.Named("rollouts"), m.m).run)
 	}()
 
 	var err error

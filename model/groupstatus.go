@@ -54,18 +54,22 @@ type Rollout struct {
 
 // Active tells whether the leader has work to do for the group: a rollout running or
 // rolling back. A PAUSED rollout waits for a promotion instead.
-func (s *GroupStatus) Active() bool {
-	return s.Rollout != nil && s.Rollout.TaskIndex < len(s.Rollout.Tasks) &&
-		(s.State == GroupRollingOut || (s.State == GroupFailed && s.Rollout.RollingBack))
+func (s GroupStatus) Active() bool {
+	return s.moving() && s.Rollout.TaskIndex < len(s.Rollout.Tasks)
+}
+
+// moving tells whether a rollout or its rollback is under way, whether or not tasks remain.
+func (s GroupStatus) moving() bool {
+	return s.Rollout != nil && (s.State == GroupRollingOut || (s.State == GroupFailed && s.Rollout.RollingBack))
 }
 
 // Busy tells whether a rollout is under way (running, paused or rolling back): host
 // changes wait until it ends, as in the original.
-func (s *GroupStatus) Busy() bool { return s.Active() || s.State == GroupPaused }
+func (s GroupStatus) Busy() bool { return s.Active() || s.State == GroupPaused }
 
 // ReportedState is the state the API shows: IDLE before any rollout.
-func (s *GroupStatus) ReportedState() GroupState {
-	if s == nil || s.State == "" {
+func (s GroupStatus) ReportedState() GroupState {
+	if s.State == "" {
 		return GroupIdle
 	}
 	return s.State

@@ -30,6 +30,9 @@ type HostView struct {
 	Deployments map[JobID]Deployment
 	Statuses    map[JobID]TaskStatus
 	Ports       map[string]JobID // "tcp/8080": the job holding that static host port
+	// History holds a job's latest states, oldest first, for the message of a step that
+	// timed out waiting for it (read only then).
+	History map[JobID][]State
 }
 
 // PortKey names a static host port in HostView.Ports.
@@ -98,8 +101,8 @@ type engine struct {
 }
 
 func (e *engine) run(maxWrites int) {
-	r := e.st.Rollout
 	for e.st.Active() {
+		r := e.st.Rollout // FailRollout replaces it
 		t := r.Tasks[r.TaskIndex]
 		// The budget is checked before any task but a deploy, so that undeploying a
 		// deployment and deploying it again (migrate) land in one transaction: the agent
@@ -130,7 +133,7 @@ func (e *engine) run(maxWrites int) {
 		}
 		e.advance(t)
 	}
-	if r != nil && r.TaskIndex >= len(r.Tasks) && e.st.Active() {
+	if r := e.st.Rollout; r != nil && r.TaskIndex >= len(r.Tasks) && e.st.moving() {
 		e.finish()
 	}
 	e.res.Status = e.st
@@ -425,18 +428,25 @@ func (e *engine) awaitRunning(t RolloutTask, h *HostView) ([]HostWrite, bool, *R
 		}
 		return nil, false, nil
 	case e.timedOut():
-		return nil, false, e.timeoutFailure(t.Target, id, ts, reported)
+		return nil, false, e.timeoutFailure(t.Target, id, ts, reported, h.History[id])
 	}
 	return nil, e.waitUntilTimeout(), nil
 }
 
 // timeoutFailure words a step that did not reach RUNNING in time, the original's way.
-func (e *engine) timeoutFailure(host string, id JobID, ts TaskStatus, reported bool) *RolloutFailure {
+func (e *engine) timeoutFailure(host string, id JobID, ts TaskStatus, reported bool, previous []State) *RolloutFailure {
 	if !reported {
 		return e.fail(host, id, RolloutTimedOutRunning, "timed out while retrieving job status")
 	}
 	base := fmt.Sprintf("timed out waiting for job %s to reach state RUNNING ", id)
 	info := fmt.Sprintf("(terminal job state %s)", ts.State)
+	if len(previous) > 0 {
+		words := make([]string, len(previous))
+		for i, st := range previous {
+			words[i] = string(st)
+		}
+		info = fmt.Sprintf("(terminal job state %s, previous states: %s)", ts.State, strings.Join(words, "->"))
+	}
 	switch ts.Throttled {
 	case ThrottleImageMissing:
 		return e.fail(host, id, RolloutImageMissing, base+"due to missing Docker image "+info)

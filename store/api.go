@@ -27,6 +27,10 @@ var (
 	ErrStillInUse      = errors.New("job still in use")
 	ErrForbidden       = errors.New("token mismatch")
 	ErrInvalidName     = errors.New("invalid name")
+
+	ErrDeploymentGroupNotFound = errors.New("deployment group not found")
+	ErrNotPaused               = errors.New("deployment group not paused")
+	ErrTooLarge                = errors.New("too large for one etcd transaction")
 )
 
 // Config configures a Store.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -125,16 +127,72 @@ func (s *Store) watchFrom(ctx context.Context, prefix string, rev int64, onEvent
 // a reader that was busy finds one value however many changes happened, and must re-read
 // the state itself. The channel is closed once ctx is done. For level-triggered loops.
 func (s *Store) Poke(ctx context.Context, prefix string) <-chan struct{} {
+	return s.pokeWhen(ctx, nil, prefix, nil)
+}
+
+// PokeMembership is Poke for what deployment group membership depends on: hosts
+// registered or deregistered, coming up or going down, and their labels. The many task
+// status writes under the same prefixes do not wake it.
+func (s *Store) PokeMembership(ctx context.Context) <-chan struct{} {
+	return s.pokeAny(ctx,
+		pokeSource{s.keys.Hosts(), func(rest string) bool { return strings.HasSuffix(rest, "/id") }},
+		pokeSource{s.keys.HostStatuses(), func(rest string) bool {
+			return strings.HasSuffix(rest, "/up") || strings.HasSuffix(rest, "/labels")
+		}})
+}
+
+// pokeSource is a prefix to watch and which keys below it matter (nil: all).
+type pokeSource struct {
+	prefix string
+	match  func(rest string) bool
+}
+
+// pokeAny is one poke channel fed by several watches, closed once ctx is done.
+func (s *Store) pokeAny(ctx context.Context, sources ...pokeSource) <-chan struct{} {
 	ch := make(chan struct{}, 1)
-	poke := func() {
+	var wg sync.WaitGroup
+	wg.Add(len(sources))
+	for _, src := range sources {
+		go func() {
+			defer wg.Done()
+			s.pokeWhen(ctx, ch, src.prefix, src.match)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(ch)
+	}()
+	return ch
+}
+
+// pokeWhen pokes ch (a new channel when nil, closed with ctx) on every change under prefix
+// whose key below the prefix matches (nil: every change) and on every (re-)list. With a
+// given ch it blocks until ctx is done; with nil it returns the new channel at once.
+func (s *Store) pokeWhen(ctx context.Context, ch chan struct{}, prefix string, match func(rest string) bool) chan struct{} {
+	poke := func(c chan struct{}) {
 		select {
-		case ch <- struct{}{}:
+		case c <- struct{}{}:
 		default:
 		}
 	}
+	run := func(c chan struct{}) {
+		_ = s.WatchPrefix(ctx, prefix, func([]KV, int64) { poke(c) }, func(evs []Event) {
+			for _, ev := range evs {
+				if match == nil || match(strings.TrimPrefix(ev.Key, prefix)) {
+					poke(c)
+					return
+				}
+			}
+		})
+	}
+	if ch != nil {
+		run(ch)
+		return ch
+	}
+	ch = make(chan struct{}, 1)
 	go func() {
 		defer close(ch)
-		_ = s.WatchPrefix(ctx, prefix, func([]KV, int64) { poke() }, func([]Event) { poke() })
+		run(ch)
 	}()
 	return ch
 }
@@ -149,4 +207,11 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// PokeDeploymentGroup is Poke for what a group's status shows: its definition and status,
+// and the deployments and task statuses of every host.
+func (s *Store) PokeDeploymentGroup(ctx context.Context, name string) <-chan struct{} {
+	return s.pokeAny(ctx, pokeSource{prefix: s.keys.DeploymentGroup(name)}, pokeSource{prefix: s.keys.DeploymentGroupStatus(name)},
+		pokeSource{prefix: s.keys.Hosts()}, pokeSource{prefix: s.keys.HostStatuses()})
 }

@@ -37,6 +37,17 @@ type Store interface {
 
 	ListMasters(ctx context.Context) ([]model.MasterInfo, error)
 
+	CreateDeploymentGroup(ctx context.Context, g model.DeploymentGroup) (string, error)
+	GetDeploymentGroup(ctx context.Context, name string) (*model.DeploymentGroup, error)
+	ListDeploymentGroups(ctx context.Context) ([]string, error)
+	RemoveDeploymentGroup(ctx context.Context, name string) error
+	RollingUpdate(ctx context.Context, name string, id model.JobID, req *model.RolloutOptions, nowMs int64) error
+	StopDeploymentGroup(ctx context.Context, name string, nowMs int64) error
+	PromoteDeploymentGroup(ctx context.Context, name string, nowMs int64) error
+	DeploymentGroupStatus(ctx context.Context, name string) (*model.DeploymentGroupStatusResponse, error)
+	// For GET /deployment-group/{name}/watch: wakes when the group or its hosts change.
+	PokeDeploymentGroup(ctx context.Context, name string) <-chan struct{}
+
 	// For GET /jobs/{id}/watch: the job's history prefix, listed then watched.
 	Keys() store.Keys
 	WatchPrefix(ctx context.Context, prefix string, onReset func(kvs []store.KV, rev int64), onEvents func(evs []store.Event)) error
@@ -130,6 +141,18 @@ func New(cfg Config) (http.Handler, error) {
 	s.handle("DELETE /hosts/{host}/jobs/{id}", s.undeploy)
 	s.handle("PATCH /hosts/{host}/jobs/{id}", s.setGoal)
 	s.handle("GET /hosts/{host}/jobs/{id}", s.getDeployment)
+
+	s.handle("POST /deployment-group", s.createGroup)
+	s.handle("POST /deployment-group/{$}", s.createGroup)
+	s.handle("GET /deployment-group", s.listGroups)
+	s.handle("GET /deployment-group/{$}", s.listGroups)
+	s.handle("GET /deployment-group/{name}", s.getGroup)
+	s.handle("DELETE /deployment-group/{name}", s.removeGroup)
+	s.handle("POST /deployment-group/{name}/rolling-update", s.rollingUpdate)
+	s.handle("POST /deployment-group/{name}/stop", s.stopGroup)
+	s.handle("POST /deployment-group/{name}/promote", s.promoteGroup)
+	s.handle("GET /deployment-group/{name}/status", s.groupStatus)
+	s.handleStream("GET /deployment-group/{name}/watch", s.watchGroup)
 
 	s.handle("GET /masters", s.listMasters)
 	s.handle("GET /version", s.version)
