@@ -200,17 +200,10 @@ func (c *rollouts) updateMembers(ctx context.Context, l *store.Leadership, recs 
 	if err != nil {
 		return err
 	}
-	registered := func(h string) bool { _, ok := facts[h]; return ok }
 	up := func(h string) bool { return facts[h].Up }
 	for _, name := range slices.Sorted(maps.Keys(recs)) {
 		if recs[name].Status.Busy() {
 			continue
-		}
-		var matching []string
-		for h, f := range facts {
-			if model.MatchAll(recs[name].Group.HostSelectors, f.Labels) && len(recs[name].Group.HostSelectors) > 0 {
-				matching = append(matching, h)
-			}
 		}
 		nowMs := c.now().UnixMilli()
 		changed := false
@@ -218,7 +211,7 @@ func (c *rollouts) updateMembers(ctx context.Context, l *store.Leadership, recs 
 			if st.Busy() {
 				return g, st, false
 			}
-			next, ok := model.UpdateMembers(st, matching, registered, up)
+			next, ok := store.Members(g, st, facts)
 			if !ok {
 				return g, st, false
 			}
@@ -238,7 +231,7 @@ func (c *rollouts) updateMembers(ctx context.Context, l *store.Leadership, recs 
 			c.log.Warn("update deployment group members", zap.String("deployment-group", name), zap.Error(err))
 		case changed:
 			c.m.memberChanges.Inc()
-			c.log.Info("deployment group members changed", zap.String("deployment-group", name), zap.Strings("matching", matching))
+			c.log.Info("deployment group members changed", zap.String("deployment-group", name))
 		}
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/helios-go/helios/model"
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -93,8 +92,14 @@ func (s *Store) CreateDeploymentGroup(ctx context.Context, g model.DeploymentGro
 			}
 			return nil, nil
 		}
+		resps, _, err := s.read(ctx, "create-deployment-group", s.hostFactsOps()...)
+		if err != nil {
+			return nil, err
+		}
+		// The members are known from the start; the leader keeps them up to date.
+		st, _ := Members(g, model.GroupStatus{Hosts: []string{}}, s.hostFacts(resps[0].Kvs, resps[1].Kvs))
 		c := &change{cmps: []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)}}
-		return c, s.putGroup(c, g, model.GroupStatus{Hosts: []string{}})
+		return c, s.putGroup(c, g, st)
 	})
 	return word, err
 }
@@ -152,9 +157,7 @@ func (s *Store) RollingUpdate(ctx context.Context, name string, id model.JobID, 
 		return err
 	}
 	return s.guarded(ctx, "rolling-update", nil, func(ctx context.Context) (*change, error) {
-		r, resps, err := s.readGroup(ctx, "rolling-update", name,
-			clientv3.OpGet(s.keys.Job(id)),
-			clientv3.OpGet(s.keys.HostStatuses(), clientv3.WithPrefix(), clientv3.WithKeysOnly()))
+		r, resps, err := s.readGroup(ctx, "rolling-update", name, append([]clientv3.Op{clientv3.OpGet(s.keys.Job(id))}, s.hostFactsOps()...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -162,11 +165,14 @@ func (s *Store) RollingUpdate(ctx context.Context, name string, id model.JobID, 
 		if err != nil {
 			return nil, err
 		}
-		up := s.upHosts(resps[1].Kvs)
+		// The members as of now, not as the leader last recorded them: a host that joined
+		// a moment ago is rolled too.
+		facts := s.hostFacts(resps[1].Kvs, resps[2].Kvs)
+		members, _ := Members(r.group, r.status, facts)
 		opts := model.ResolveRolloutOptions(req, job.RolloutOptions)
 		g := r.group
 		g.JobID, g.RolloutOptions, g.RollingUpdateReason = id, &opts, model.ReasonManual
-		next := model.StartRollout(r.status, id, model.ReasonManual, opts, func(h string) bool { return up[h] }, nowMs)
+		next := model.StartRollout(members, id, model.ReasonManual, opts, func(h string) bool { return facts[h].Up }, nowMs)
 		c := &change{cmps: r.guards(s.keys)}
 		return c, s.putGroup(c, g, next)
 	})
@@ -206,15 +212,4 @@ func (s *Store) changeGroupStatus(ctx context.Context, op, name string, fn func(
 		c := &change{cmps: r.guards(s.keys)}
 		return c, s.putGroup(c, r.group, next)
 	})
-}
-
-// upHosts tells, from a keys-only range over status/hosts/, which hosts are up.
-func (s *Store) upHosts(kvs []*mvccpb.KeyValue) map[string]bool {
-	up := map[string]bool{}
-	for _, kv := range kvs {
-		if h, rest, ok := splitUnder(s.keys.HostStatuses(), string(kv.Key)); ok && rest == "up" {
-			up[h] = true
-		}
-	}
-	return up
 }

@@ -318,19 +318,29 @@ type HostFacts struct {
 
 // HostFactsAll reads every registered host's labels and whether it is up.
 func (s *Store) HostFactsAll(ctx context.Context) (map[string]HostFacts, error) {
-	resps, _, err := s.read(ctx, "host-facts",
-		clientv3.OpGet(s.keys.Hosts(), clientv3.WithPrefix(), clientv3.WithKeysOnly()),
-		clientv3.OpGet(s.keys.HostStatuses(), clientv3.WithPrefix()))
+	resps, _, err := s.read(ctx, "host-facts", s.hostFactsOps()...)
 	if err != nil {
 		return nil, err
 	}
+	return s.hostFacts(resps[0].Kvs, resps[1].Kvs), nil
+}
+
+// hostFactsOps are the reads hostFacts needs.
+func (s *Store) hostFactsOps() []clientv3.Op {
+	return []clientv3.Op{
+		clientv3.OpGet(s.keys.Hosts(), clientv3.WithPrefix(), clientv3.WithKeysOnly()),
+		clientv3.OpGet(s.keys.HostStatuses(), clientv3.WithPrefix()),
+	}
+}
+
+func (s *Store) hostFacts(config, status []*mvccpb.KeyValue) map[string]HostFacts {
 	out := map[string]HostFacts{}
-	for _, kv := range resps[0].Kvs {
+	for _, kv := range config {
 		if h, rest, ok := splitUnder(s.keys.Hosts(), string(kv.Key)); ok && rest == "id" {
 			out[h] = HostFacts{}
 		}
 	}
-	for _, kv := range resps[1].Kvs {
+	for _, kv := range status {
 		h, rest, ok := splitUnder(s.keys.HostStatuses(), string(kv.Key))
 		f, registered := out[h]
 		if !ok || !registered {
@@ -346,7 +356,21 @@ func (s *Store) HostFactsAll(ctx context.Context) (map[string]HostFacts, error) 
 		}
 		out[h] = f
 	}
-	return out, nil
+	return out
+}
+
+// Members is the group's member update for these facts (model.UpdateMembers).
+func Members(g model.DeploymentGroup, st model.GroupStatus, facts map[string]HostFacts) (model.GroupStatus, bool) {
+	var matching []string
+	if len(g.HostSelectors) > 0 {
+		for h, f := range facts {
+			if model.MatchAll(g.HostSelectors, f.Labels) {
+				matching = append(matching, h)
+			}
+		}
+	}
+	registered := func(h string) bool { _, ok := facts[h]; return ok }
+	return model.UpdateMembers(st, matching, registered, func(h string) bool { return facts[h].Up })
 }
 
 // UpdateGroup lets the leader change a group's definition and status together: decide gets
