@@ -23,9 +23,13 @@ import (
 // fleet is a master and the hollow agents of one test.
 type fleet struct {
 	t      *testing.T
-	m      *harness.Master
+	st     *store.Store // the store the hollow agents and the assertions use
+	url    string       // a master's API
 	ctx    context.Context
 	agents map[string]*hollow
+	// healthInterval is the agents' first health check delay: how long a host with a
+	// health check takes to reach RUNNING.
+	healthInterval time.Duration
 }
 
 type hollow struct {
@@ -37,13 +41,14 @@ func newFleet(t *testing.T, opts ...harness.MasterOption) *fleet {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return &fleet{t: t, m: harness.StartMaster(t, opts...), ctx: ctx, agents: map[string]*hollow{}}
+	m := harness.StartMaster(t, opts...)
+	return &fleet{t: t, st: m.Store, url: m.URL, ctx: ctx, agents: map[string]*hollow{}, healthInterval: 50 * time.Millisecond}
 }
 
 // agent starts a hollow agent named name with labels and waits until it is up.
 func (f *fleet) agent(name string, labels map[string]string) *hollow {
 	f.t.Helper()
-	st := f.m.Store
+	st := f.st
 	rt := fake.New()
 	a, err := agent.New(agent.Config{
 		Name:    name,
@@ -58,7 +63,7 @@ func (f *fleet) agent(name string, labels map[string]string) *hollow {
 		Labels:              labels,
 		StateDir:            f.t.TempDir(),
 		ResyncInterval:      2 * time.Second,
-		HealthCheckInterval: 50 * time.Millisecond,
+		HealthCheckInterval: f.healthInterval,
 		Version:             "test",
 		Logger:              zap.NewNop(),
 		PortFree:            func(string, int) bool { return true },
@@ -97,7 +102,7 @@ func (f *fleet) call(method, path string, body, out any) int {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(f.ctx, method, f.m.URL+path, rd)
+	req, err := http.NewRequestWithContext(f.ctx, method, f.url+path, rd)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -180,7 +185,7 @@ func (f *fleet) deployments(hosts ...string) map[string][]model.JobID {
 	f.t.Helper()
 	out := map[string][]model.JobID{}
 	for _, h := range hosts {
-		hs, err := f.m.Store.HostStatus(f.ctx, h)
+		hs, err := f.st.HostStatus(f.ctx, h)
 		if err != nil {
 			f.t.Fatal(err)
 		}

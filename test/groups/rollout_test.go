@@ -86,7 +86,7 @@ func TestHostsJoiningAndLeavingTheGroupGetAndLoseItsJob(t *testing.T) {
 	})
 
 	// web2's labels stop matching: the group undeploys its job there, and only there.
-	if err := f.m.Store.PutHostLabels(f.ctx, "web2", map[string]string{"role": "retired"}); err != nil {
+	if err := f.st.PutHostLabels(f.ctx, "web2", map[string]string{"role": "retired"}); err != nil {
 		t.Fatal(err)
 	}
 	f.waitFor(30*time.Second, "web2 loses the job", func() (bool, error) {
@@ -214,7 +214,7 @@ func TestMigrateTakesOverAManualDeployment(t *testing.T) {
 		t.Fatalf("manual deploy: %d", code)
 	}
 	f.waitFor(30*time.Second, "the manual deployment running", func() (bool, error) {
-		ts, err := f.m.Store.TaskStatuses(f.ctx, "web1")
+		ts, err := f.st.TaskStatuses(f.ctx, "web1")
 		return ts[id].State == model.StateRunning, err
 	})
 	containers := f.agents["web1"].rt.Counts()
@@ -227,7 +227,7 @@ func TestMigrateTakesOverAManualDeployment(t *testing.T) {
 
 	f.roll("web", id, &model.RolloutOptions{Migrate: boolp(true)})
 	f.waitState("web", model.GroupDone, 30*time.Second)
-	d, err := f.m.Store.GetDeployment(f.ctx, "web1", id)
+	d, err := f.st.GetDeployment(f.ctx, "web1", id)
 	if err != nil || d.DeploymentGroupName != "web" {
 		t.Fatalf("deployment after migrate: %+v %v, want it owned by group web", d, err)
 	}
