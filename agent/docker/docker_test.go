@@ -23,6 +23,7 @@ import (
 	"github.com/helios-go/helios/test/testimage"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -128,6 +129,7 @@ type harness struct {
 	name   string
 	dir    string
 	cfg    agent.Config
+	reg    *prometheus.Registry // the running agent's metrics
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -165,6 +167,8 @@ func newHarness(t *testing.T, mod func(*agent.Config)) *harness {
 
 func (h *harness) start() {
 	h.t.Helper()
+	h.reg = prometheus.NewRegistry() // a new agent registers its metrics anew
+	h.cfg.Registerer = h.reg
 	a, err := agent.New(h.cfg)
 	if err != nil {
 		h.t.Fatal(err)
@@ -199,6 +203,31 @@ func (h *harness) eventually(what string, d time.Duration, f func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	h.t.Fatalf("timed out after %s waiting for %s", d, what)
+}
+
+// healthChecks is the running agent's count of health checks of type typ with result
+// ("pass" or "fail").
+func (h *harness) healthChecks(typ, result string) float64 {
+	h.t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "helios_agent_health_checks_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["type"] == typ && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func (h *harness) job(name string, mod func(*model.Job)) model.JobID {
