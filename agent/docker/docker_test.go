@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,6 +284,7 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 		c.Defaults.SyslogRedirectTo = "127.0.0.1:5514"
 	})
 	h.start()
+	runtime := otherRuntime(t)
 	mem, swap, shares, static := int64(64<<20), int64(128<<20), int64(512), 43999-int(hostSeq.Load())
 	vol := "helios-test-" + runID + "-named"
 	id := h.job("options", func(j *model.Job) {
@@ -296,9 +300,9 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 		j.AddCapabilities = []string{"NET_ADMIN"}
 		j.DropCapabilities = []string{"MKNOD"}
 		j.SecurityOpt = []string{"no-new-privileges"}
-		j.NetworkMode = "bridge"
+		j.NetworkMode = "none" // not the engine's default (bridge), so the assertion can fail
 		j.Hostname = "optbox"
-		j.Runtime = "runc"
+		j.Runtime = runtime
 		j.Labels["team"] = "helios"
 	})
 	st := h.waitState(id, model.StateRunning, nil)
@@ -318,8 +322,13 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 	if !hasCap(hc.CapAdd, "NET_ADMIN") || !hasCap(hc.CapDrop, "MKNOD") || !slices.Contains(hc.SecurityOpt, "no-new-privileges") {
 		t.Errorf("caps %v / %v secopt %v", hc.CapAdd, hc.CapDrop, hc.SecurityOpt)
 	}
-	if hc.NetworkMode != "bridge" || hc.Runtime != "runc" || hc.Tmpfs["/scratch"] != "rw,size=1m" {
-		t.Errorf("network %q runtime %q tmpfs %v", hc.NetworkMode, hc.Runtime, hc.Tmpfs)
+	if _, ok := c.NetworkSettings.Networks["none"]; hc.NetworkMode != "none" || !ok || hc.Tmpfs["/scratch"] != "rw,size=1m" {
+		t.Errorf("network mode %q networks %v tmpfs %v", hc.NetworkMode, slices.Collect(maps.Keys(c.NetworkSettings.Networks)), hc.Tmpfs)
+	}
+	if runtime == "" {
+		t.Log("runtime not checked: the engine has no runtime but its default")
+	} else if hc.Runtime != runtime {
+		t.Errorf("runtime %q, want %q", hc.Runtime, runtime)
 	}
 	if len(hc.DNS) != 1 || hc.DNS[0].String() != "10.9.9.9" || !slices.Contains(hc.ExtraHosts, "db.example:10.1.2.3") {
 		t.Errorf("dns %v extra hosts %v", hc.DNS, hc.ExtraHosts)
@@ -375,6 +384,71 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 			t.Errorf("env inside lacks %s:\n%s", want, env)
 		}
 	}
+}
+
+// otherRuntime is a runtime the engine has besides its default (Docker lists
+// io.containerd.runc.v2 next to runc), so that asserting a job's runtime can fail; "" when
+// it has none.
+func otherRuntime(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("docker", "info", "--format", "{{.DefaultRuntime}}{{range $name, $_ := .Runtimes}} {{$name}}{{end}}").Output()
+	if err != nil {
+		t.Fatalf("docker info: %v", err)
+	}
+	f := strings.Fields(string(out))
+	for _, r := range f[1:] {
+		if r != f[0] {
+			return r
+		}
+	}
+	return ""
+}
+
+// TestJobJoinsAnotherContainersNetwork: networkMode container:<id> puts the job into that
+// container's network namespace, so a port the job listens on answers at the other
+// container's address.
+func TestJobJoinsAnotherContainersNetwork(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	// Not named or labelled as the agent's, so its reaper leaves it alone.
+	peer, err := h.d.Create(ctx, agent.ContainerSpec{
+		Name: "e2e-peer-" + h.name, Image: testimage.Tag, Init: true, Labels: map[string]string{labelRun: runID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.d.Remove(context.Background(), peer) })
+	if err := h.d.Start(ctx, peer); err != nil {
+		t.Fatal(err)
+	}
+	peerIP := ""
+	for _, ep := range h.inspect(peer).NetworkSettings.Networks {
+		if ep != nil && ep.IPAddress.IsValid() {
+			peerIP = ep.IPAddress.String()
+		}
+	}
+	if peerIP == "" {
+		t.Fatal("the peer container has no address on the default network")
+	}
+	h.start()
+	id := h.job("joins", func(j *model.Job) {
+		j.Env = map[string]string{"LISTEN": "9000"}
+		j.NetworkMode = "container:" + peer
+	})
+	st := h.waitState(id, model.StateRunning, nil)
+	if got := h.inspect(st.ContainerID).HostConfig.NetworkMode; string(got) != "container:"+peer {
+		t.Errorf("network mode %q, want container:%s", got, short(peer))
+	}
+	h.eventually("the job's port answering at the peer's address", 15*time.Second, func() bool {
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(peerIP, "9000"), time.Second)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		b, _ := io.ReadAll(conn)
+		return strings.HasPrefix(string(b), "hello from")
+	})
 }
 
 func TestKilledContainerRestarted(t *testing.T) {
