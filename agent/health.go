@@ -19,9 +19,15 @@ const (
 	healthReadTimeout    = 10 * time.Second
 )
 
-// healthTarget is host:port where a check of port reaches the container: the published
-// host port on the loopback (or on the address it is bound to), the port itself with host
-// networking, else the container's own address.
+// healthTarget is host:port where a check of port reaches the process in the container.
+//
+// Where the container has an address of its own (bridge or a user network) that is its
+// address and the internal port: a published host port is answered by Docker's userland
+// proxy, which accepts a connection whether or not anything listens in the container, so a
+// TCP check through it always passed. With host networking the process listens on the
+// host: 127.0.0.1 and the internal port. Only a container without an address (e.g. network
+// mode container:<id>) is checked through its published host port, on 127.0.0.1 or the
+// address the port is bound to.
 func healthTarget(j *model.Job, c Container, port string) (string, error) {
 	pm, ok := j.Ports[port]
 	if !ok {
@@ -29,6 +35,9 @@ func healthTarget(j *model.Job, c Container, port string) (string, error) {
 	}
 	if c.NetworkMode == "host" {
 		return net.JoinHostPort("127.0.0.1", strconv.Itoa(pm.InternalPort)), nil
+	}
+	if c.IPAddress != "" {
+		return net.JoinHostPort(c.IPAddress, strconv.Itoa(pm.InternalPort)), nil
 	}
 	for _, b := range c.Ports {
 		if b.ContainerPort == pm.InternalPort && b.Proto == pm.Proto() && b.HostPort != 0 {
@@ -39,10 +48,7 @@ func healthTarget(j *model.Job, c Container, port string) (string, error) {
 			return net.JoinHostPort(ip, strconv.Itoa(b.HostPort)), nil
 		}
 	}
-	if c.IPAddress == "" {
-		return "", fmt.Errorf("health check port %q: not published and the container has no address (network mode %q)", port, c.NetworkMode)
-	}
-	return net.JoinHostPort(c.IPAddress, strconv.Itoa(pm.InternalPort)), nil
+	return "", fmt.Errorf("health check port %q: the container has no address (network mode %q) and the port is not published", port, c.NetworkMode)
 }
 
 // checkHealth runs one check of hc against container c; nil means it passed.

@@ -24,18 +24,25 @@ func TestHealthTarget(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{name: "published port on the loopback", port: "http",
+		// Docker's userland proxy accepts on a published port even when nothing listens
+		// in the container: the container's own address and port are checked instead.
+		{name: "published port, container address: the container's address and internal port", port: "http",
 			c:    Container{IPAddress: "172.17.0.2", Ports: []PortBinding{{ContainerPort: 8080, HostPort: 20001, Proto: "tcp"}}},
-			want: "127.0.0.1:20001"},
-		{name: "published on a given address", port: "http",
-			c:    Container{Ports: []PortBinding{{ContainerPort: 8080, HostPort: 20001, Proto: "tcp", HostIP: "10.0.0.5"}}},
-			want: "10.0.0.5:20001"},
+			want: "172.17.0.2:8080"},
+		{name: "user network: the container's address", port: "static",
+			c:    Container{NetworkMode: "my-net", IPAddress: "172.18.0.5", Ports: []PortBinding{{ContainerPort: 9090, HostPort: 31000, Proto: "tcp"}}},
+			want: "172.18.0.5:9090"},
 		{name: "host networking: the port itself", port: "http",
 			c:    Container{NetworkMode: "host", Ports: []PortBinding{{ContainerPort: 8080, HostPort: 20001, Proto: "tcp"}}},
 			want: "127.0.0.1:8080"},
-		{name: "not published: the container's address", port: "static",
-			c:    Container{IPAddress: "172.17.0.2", NetworkMode: "container:x"},
-			want: "172.17.0.2:9090"},
+		{name: "no address: the published port on the loopback", port: "http",
+			c:    Container{NetworkMode: "container:x", Ports: []PortBinding{{ContainerPort: 8080, HostPort: 20001, Proto: "tcp"}}},
+			want: "127.0.0.1:20001"},
+		{name: "no address: published on a given address", port: "http",
+			c:    Container{Ports: []PortBinding{{ContainerPort: 8080, HostPort: 20001, Proto: "tcp", HostIP: "10.0.0.5"}}},
+			want: "10.0.0.5:20001"},
+		{name: "no address, published for another protocol", port: "http",
+			c: Container{Ports: []PortBinding{{ContainerPort: 8080, HostPort: 20001, Proto: "udp"}}}, wantErr: "no address"},
 		{name: "no way to reach it", port: "static", c: Container{NetworkMode: "none"}, wantErr: "no address"},
 		{name: "unknown port", port: "nope", c: Container{}, wantErr: "not one of the job's ports"},
 	}

@@ -16,30 +16,36 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// freePort returns a loopback TCP port nothing listens on now.
-func freePort(t *testing.T) int {
+// freePorts returns n distinct loopback TCP ports nothing listens on now.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close() // held until all are known, so they differ
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
-// healthHarness is an agent with fast health checks whose only dynamic port is a free one,
-// so what answers on it is the test's doing.
-func healthHarness(t *testing.T) (*harness, int, *prometheus.Registry) {
-	h := newHarness(t)
-	port := freePort(t)
-	reg := prometheus.NewRegistry()
+// healthHarness is an agent with fast health checks. Its jobs' port "http" has a free
+// internal port, returned: the fake's containers have the address 127.0.0.1, so what
+// answers there is the test's doing. The only dynamic (external) port is another free one,
+// returned second, where nothing listens: checks must not go there.
+func healthHarness(t *testing.T) (h *harness, internal, external int, reg *prometheus.Registry) {
+	h = newHarness(t)
+	ports := freePorts(t, 2)
+	reg = prometheus.NewRegistry()
 	h.cfg = func(c *agent.Config) {
-		c.PortRange = agent.PortRange{Start: port, End: port + 1}
+		c.PortRange = agent.PortRange{Start: ports[1], End: ports[1] + 1}
 		c.HealthCheckInterval = 20 * time.Millisecond
 		c.HealthCheckMaxInterval = 100 * time.Millisecond
 		c.Registerer = reg
 	}
-	return h, port, reg
+	return h, ports[0], ports[1], reg
 }
 
 // stays checks that the task's state remains want for d.
@@ -53,15 +59,16 @@ func (h *harness) stays(id model.JobID, want model.State, d time.Duration) {
 }
 
 func TestTCPHealthCheckGatesRunning(t *testing.T) {
-	h, port, reg := healthHarness(t)
+	h, port, external, reg := healthHarness(t)
 	h.start()
 	id := h.createJob("tcpcheck", func(j *model.Job) {
+		j.Ports = map[string]model.PortMapping{"http": {InternalPort: port}}
 		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckTCP, Port: "http"}
 	})
 	h.deploy(id, model.GoalStart)
 	st := h.waitState(id, model.StateHealthchecking)
-	if p := st.Ports["http"].ExternalPort; p == nil || *p != port {
-		t.Fatalf("ports %+v, want http on %d", st.Ports, port)
+	if p := st.Ports["http"].ExternalPort; p == nil || *p != external {
+		t.Fatalf("ports %+v, want http on %d", st.Ports, external)
 	}
 	h.stays(id, model.StateHealthchecking, 500*time.Millisecond) // nothing listens: never passes
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -118,7 +125,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels ...stri
 }
 
 func TestHTTPHealthCheckGatesRunning(t *testing.T) {
-	h, port, reg := healthHarness(t)
+	h, port, _, reg := healthHarness(t)
 	var healthy atomic.Bool
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -135,6 +142,7 @@ func TestHTTPHealthCheckGatesRunning(t *testing.T) {
 	defer srv.Close()
 	h.start()
 	id := h.createJob("httpcheck", func(j *model.Job) {
+		j.Ports = map[string]model.PortMapping{"http": {InternalPort: port}}
 		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckHTTP, Port: "http", Path: "/healthz"}
 	})
 	h.deploy(id, model.GoalStart)
@@ -151,7 +159,7 @@ func TestHTTPHealthCheckGatesRunning(t *testing.T) {
 }
 
 func TestExecHealthCheckDeathMeansFailedThenRestart(t *testing.T) {
-	h, _, _ := healthHarness(t)
+	h, _, _, _ := healthHarness(t)
 	var pass atomic.Bool
 	var execs atomic.Int64
 	h.rt.SetExec(func(_ string, cmd []string) (int, error) {
@@ -190,7 +198,7 @@ func TestExecHealthCheckDeathMeansFailedThenRestart(t *testing.T) {
 }
 
 func TestGoalStopEndsHealthCheck(t *testing.T) {
-	h, _, _ := healthHarness(t)
+	h, _, _, _ := healthHarness(t)
 	h.rt.SetExec(func(string, []string) (int, error) { return 1, nil })
 	h.start()
 	id := h.createJob("stopcheck", func(j *model.Job) {
@@ -209,7 +217,7 @@ func TestGoalStopEndsHealthCheck(t *testing.T) {
 }
 
 func TestHealthCheckResumedAfterAgentRestart(t *testing.T) {
-	h, _, _ := healthHarness(t)
+	h, _, _, _ := healthHarness(t)
 	var pass atomic.Bool
 	h.rt.SetExec(func(string, []string) (int, error) {
 		if pass.Load() {

@@ -18,10 +18,11 @@ import (
 // start again on the same data dir and URLs (restart).
 func outageHarness(t *testing.T) (h *harness, e *store.Embedded, restart func()) {
 	t.Helper()
+	ports := freePorts(t, 2)
 	cfg := store.EmbedConfig{
 		Name: "outage", DataDir: t.TempDir(), UnsafeNoFsync: true, Logger: zap.NewNop(),
-		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
-		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		ClientURL: fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
+		PeerURL:   fmt.Sprintf("http://127.0.0.1:%d", ports[1]),
 	}
 	e, err := store.StartEmbedded(context.Background(), cfg)
 	if err != nil {

@@ -116,8 +116,8 @@ type Container struct {
 	FinishedAt time.Time
 	Ports      []PortBinding // host ports actually bound (Name unset)
 	// NetworkMode is the container's network mode ("" = the engine's default, bridge);
-	// IPAddress its address on that network, if any. Health checks of ports that are not
-	// published reach the container there.
+	// IPAddress its address on that network, if any. Port health checks reach the
+	// container there, not through a published port (see healthTarget).
 	NetworkMode string
 	IPAddress   string
 }

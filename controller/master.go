@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/helios-go/helios/controller/api"
@@ -118,8 +119,15 @@ func (m *Master) Run(ctx context.Context) error {
 		servers = append(servers, s)
 		go func() { errc <- serve(s, m.metrics) }()
 	}
-	go func() { errc <- m.register(ctx) }()
+	// register and campaign revoke their leases and resign as they return. Run waits for
+	// them: the caller closes the etcd client once Run returns, and a master whose revoke
+	// met a closed client stayed listed, and a candidate, for a whole lease TTL.
+	var wg sync.WaitGroup
+	wg.Add(2)
+	defer wg.Wait()
+	go func() { defer wg.Done(); errc <- m.register(ctx) }()
 	go func() {
+		defer wg.Done()
 		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"), m.m.leader,
 			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.cfg.AgentReapingTimeout, m.log.Named("hosts-down")),
 			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")),

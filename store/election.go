@@ -8,6 +8,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.uber.org/zap"
 )
 
 // Leadership is this process's term as the controller's leader. Writes made on its behalf
@@ -32,7 +33,11 @@ func (s *Store) Campaign(ctx context.Context, candidate string, ttl time.Duratio
 	}
 	e := concurrency.NewElection(sess, s.keys.Election())
 	if err := e.Campaign(ctx, candidate); err != nil {
-		sess.Close()
+		// Usually ctx ended: the master is stopping. Revoking the lease deletes the
+		// candidate's key with it; sess.Close would revoke with the cancelled ctx, fail,
+		// and leave the key until the lease expires.
+		sess.Orphan()
+		revoke(ctx, s.cli, sess.Lease(), zap.NewNop())
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -51,12 +56,14 @@ func (l *Leadership) fence() clientv3.Cmp {
 }
 
 // Resign ends the term at once, so another candidate can lead without waiting for the
-// lease to expire.
+// lease to expire. It works after ctx is cancelled (a stopping master resigns then), and
+// ends the term's lease too, as session.Close would only with a live context.
 func (l *Leadership) Resign(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revokeTimeout)
 	defer cancel()
-	err := l.election.Resign(ctx)
-	l.session.Close()
+	err := l.election.Resign(rctx)
+	l.session.Orphan()
+	revoke(ctx, l.session.Client(), l.session.Lease(), zap.NewNop())
 	return err
 }
 
@@ -71,4 +78,19 @@ func (s *Store) Leader(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("controller leader: %w", ErrNotFound)
 	}
 	return string(resp.Kvs[0].Value), nil
+}
+
+// Candidates are the names in the controller election, the leader first: every running
+// master campaigns, so a master that stopped cleanly is no longer among them.
+func (s *Store) Candidates(ctx context.Context) ([]string, error) {
+	resp, err := s.get(ctx, "candidates", s.keys.Election(), clientv3.WithPrefix(),
+		clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		out = append(out, string(kv.Value))
+	}
+	return out, nil
 }

@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +26,7 @@ import (
 	"github.com/helios-go/helios/test/testimage"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -128,6 +132,7 @@ type harness struct {
 	name   string
 	dir    string
 	cfg    agent.Config
+	reg    *prometheus.Registry // the running agent's metrics
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -165,6 +170,8 @@ func newHarness(t *testing.T, mod func(*agent.Config)) *harness {
 
 func (h *harness) start() {
 	h.t.Helper()
+	h.reg = prometheus.NewRegistry() // a new agent registers its metrics anew
+	h.cfg.Registerer = h.reg
 	a, err := agent.New(h.cfg)
 	if err != nil {
 		h.t.Fatal(err)
@@ -199,6 +206,31 @@ func (h *harness) eventually(what string, d time.Duration, f func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	h.t.Fatalf("timed out after %s waiting for %s", d, what)
+}
+
+// healthChecks is the running agent's count of health checks of type typ with result
+// ("pass" or "fail").
+func (h *harness) healthChecks(typ, result string) float64 {
+	h.t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "helios_agent_health_checks_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["type"] == typ && labels["result"] == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
 
 func (h *harness) job(name string, mod func(*model.Job)) model.JobID {
@@ -252,6 +284,7 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 		c.Defaults.SyslogRedirectTo = "127.0.0.1:5514"
 	})
 	h.start()
+	runtime := otherRuntime(t)
 	mem, swap, shares, static := int64(64<<20), int64(128<<20), int64(512), 43999-int(hostSeq.Load())
 	vol := "helios-test-" + runID + "-named"
 	id := h.job("options", func(j *model.Job) {
@@ -267,9 +300,9 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 		j.AddCapabilities = []string{"NET_ADMIN"}
 		j.DropCapabilities = []string{"MKNOD"}
 		j.SecurityOpt = []string{"no-new-privileges"}
-		j.NetworkMode = "bridge"
+		j.NetworkMode = "none" // not the engine's default (bridge), so the assertion can fail
 		j.Hostname = "optbox"
-		j.Runtime = "runc"
+		j.Runtime = runtime
 		j.Labels["team"] = "helios"
 	})
 	st := h.waitState(id, model.StateRunning, nil)
@@ -289,8 +322,13 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 	if !hasCap(hc.CapAdd, "NET_ADMIN") || !hasCap(hc.CapDrop, "MKNOD") || !slices.Contains(hc.SecurityOpt, "no-new-privileges") {
 		t.Errorf("caps %v / %v secopt %v", hc.CapAdd, hc.CapDrop, hc.SecurityOpt)
 	}
-	if hc.NetworkMode != "bridge" || hc.Runtime != "runc" || hc.Tmpfs["/scratch"] != "rw,size=1m" {
-		t.Errorf("network %q runtime %q tmpfs %v", hc.NetworkMode, hc.Runtime, hc.Tmpfs)
+	if _, ok := c.NetworkSettings.Networks["none"]; hc.NetworkMode != "none" || !ok || hc.Tmpfs["/scratch"] != "rw,size=1m" {
+		t.Errorf("network mode %q networks %v tmpfs %v", hc.NetworkMode, slices.Collect(maps.Keys(c.NetworkSettings.Networks)), hc.Tmpfs)
+	}
+	if runtime == "" {
+		t.Log("runtime not checked: the engine has no runtime but its default")
+	} else if hc.Runtime != runtime {
+		t.Errorf("runtime %q, want %q", hc.Runtime, runtime)
 	}
 	if len(hc.DNS) != 1 || hc.DNS[0].String() != "10.9.9.9" || !slices.Contains(hc.ExtraHosts, "db.example:10.1.2.3") {
 		t.Errorf("dns %v extra hosts %v", hc.DNS, hc.ExtraHosts)
@@ -346,6 +384,71 @@ func TestEveryJobOptionReachesDocker(t *testing.T) {
 			t.Errorf("env inside lacks %s:\n%s", want, env)
 		}
 	}
+}
+
+// otherRuntime is a runtime the engine has besides its default (Docker lists
+// io.containerd.runc.v2 next to runc), so that asserting a job's runtime can fail; "" when
+// it has none.
+func otherRuntime(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("docker", "info", "--format", "{{.DefaultRuntime}}{{range $name, $_ := .Runtimes}} {{$name}}{{end}}").Output()
+	if err != nil {
+		t.Fatalf("docker info: %v", err)
+	}
+	f := strings.Fields(string(out))
+	for _, r := range f[1:] {
+		if r != f[0] {
+			return r
+		}
+	}
+	return ""
+}
+
+// TestJobJoinsAnotherContainersNetwork: networkMode container:<id> puts the job into that
+// container's network namespace, so a port the job listens on answers at the other
+// container's address.
+func TestJobJoinsAnotherContainersNetwork(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	// Not named or labelled as the agent's, so its reaper leaves it alone.
+	peer, err := h.d.Create(ctx, agent.ContainerSpec{
+		Name: "e2e-peer-" + h.name, Image: testimage.Tag, Init: true, Labels: map[string]string{labelRun: runID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.d.Remove(context.Background(), peer) })
+	if err := h.d.Start(ctx, peer); err != nil {
+		t.Fatal(err)
+	}
+	peerIP := ""
+	for _, ep := range h.inspect(peer).NetworkSettings.Networks {
+		if ep != nil && ep.IPAddress.IsValid() {
+			peerIP = ep.IPAddress.String()
+		}
+	}
+	if peerIP == "" {
+		t.Fatal("the peer container has no address on the default network")
+	}
+	h.start()
+	id := h.job("joins", func(j *model.Job) {
+		j.Env = map[string]string{"LISTEN": "9000"}
+		j.NetworkMode = "container:" + peer
+	})
+	st := h.waitState(id, model.StateRunning, nil)
+	if got := h.inspect(st.ContainerID).HostConfig.NetworkMode; string(got) != "container:"+peer {
+		t.Errorf("network mode %q, want container:%s", got, short(peer))
+	}
+	h.eventually("the job's port answering at the peer's address", 15*time.Second, func() bool {
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(peerIP, "9000"), time.Second)
+		if err != nil {
+			return false
+		}
+		defer conn.Close()
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		b, _ := io.ReadAll(conn)
+		return strings.HasPrefix(string(b), "hello from")
+	})
 }
 
 func TestKilledContainerRestarted(t *testing.T) {

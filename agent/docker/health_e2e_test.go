@@ -2,6 +2,7 @@ package docker_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,14 +81,86 @@ func TestHealthCheckNeverPassingStaysHealthchecking(t *testing.T) {
 	for _, id := range []model.JobID{http, exec} {
 		first[id] = h.waitState(id, model.StateHealthchecking, nil).ContainerID
 	}
-	time.Sleep(3 * time.Second) // several checks at the capped interval
+	h.waitFailedChecks(5, model.HealthCheckHTTP, model.HealthCheckExec)
+	h.stillHealthchecking(first)
+}
+
+// TestPortChecksReachTheContainer: Docker's userland proxy accepts connections on a
+// published host port whether or not the container listens, so a check through it would
+// pass for a container that serves nothing. Port checks go to the container's own address
+// and port instead: one that never listens stays HEALTHCHECKING while failed checks are
+// counted, one that listens is RUNNING, and an HTTP check arrives addressed to the
+// container's port, not to the published one.
+func TestPortChecksReachTheContainer(t *testing.T) {
+	h := newHarness(t, fastHealth)
+	h.start()
+	tcp := &model.HealthCheck{Type: model.HealthCheckTCP, Port: "raw"}
+	silentTCP := h.job("hc-silent-tcp", func(j *model.Job) {
+		j.Ports = map[string]model.PortMapping{"raw": {InternalPort: 9000}} // published; nothing listens
+		j.HealthCheck = tcp
+	})
+	silentHTTP := h.job("hc-silent-http", func(j *model.Job) {
+		j.Env = map[string]string{"HTTP": "8081"}
+		j.Ports = map[string]model.PortMapping{"web": {InternalPort: 8080}} // published; nothing listens
+		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckHTTP, Port: "web", Path: "/ok"}
+	})
+	listening := h.job("hc-listening-tcp", func(j *model.Job) {
+		j.Env = map[string]string{"LISTEN": "9000"}
+		j.Ports = map[string]model.PortMapping{"raw": {InternalPort: 9000}}
+		j.HealthCheck = tcp
+	})
+	direct := h.job("hc-direct-http", func(j *model.Job) {
+		j.Env = map[string]string{"HTTP": "8080"}
+		j.Ports = map[string]model.PortMapping{"web": {InternalPort: 8080}}
+		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckHTTP, Port: "web", Path: "/direct"}
+	})
+	first := map[model.JobID]string{}
+	for _, id := range []model.JobID{silentTCP, silentHTTP} {
+		var st model.TaskStatus
+		h.eventually(id.Name()+" checked", 30*time.Second, func() bool {
+			sts, err := h.st.TaskStatuses(context.Background(), h.name)
+			st = sts[id]
+			return err == nil && (st.State == model.StateHealthchecking || st.State == model.StateRunning)
+		})
+		if st.State != model.StateHealthchecking {
+			t.Fatalf("%s: %s though nothing listens in the container (history %s)", id.Name(), st.State, history(t, h, id))
+		}
+		first[id] = st.ContainerID
+		if p := st.Ports[map[model.JobID]string{silentTCP: "raw", silentHTTP: "web"}[id]]; p.ExternalPort == nil {
+			t.Fatalf("%s: port not published (%+v): the test needs the proxy's port", id.Name(), st.Ports)
+		}
+	}
+	h.waitState(listening, model.StateRunning, nil)
+	h.waitState(direct, model.StateRunning, nil)
+	// The jobs that passed check no more: failures counted from now on are the silent ones'.
+	h.waitFailedChecks(5, model.HealthCheckTCP, model.HealthCheckHTTP)
+	h.stillHealthchecking(first)
+}
+
+// waitFailedChecks waits until the agent has counted n more failed checks of each type.
+func (h *harness) waitFailedChecks(n float64, types ...string) {
+	h.t.Helper()
+	base := map[string]float64{}
+	for _, typ := range types {
+		base[typ] = h.healthChecks(typ, "fail")
+	}
+	for _, typ := range types {
+		h.eventually(fmt.Sprintf("%v more failed %s checks", n, typ), 30*time.Second, func() bool {
+			return h.healthChecks(typ, "fail") >= base[typ]+n
+		})
+	}
+}
+
+// stillHealthchecking asserts that each job is HEALTHCHECKING in the container it had.
+func (h *harness) stillHealthchecking(containers map[model.JobID]string) {
+	h.t.Helper()
 	sts, err := h.st.TaskStatuses(context.Background(), h.name)
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	for _, id := range []model.JobID{http, exec} {
-		if st := sts[id]; st.State != model.StateHealthchecking || st.ContainerID != first[id] {
-			t.Errorf("%s: %s in %s, want still HEALTHCHECKING in %s", id.Name(), st.State, short(st.ContainerID), short(first[id]))
+	for id, cid := range containers {
+		if st := sts[id]; st.State != model.StateHealthchecking || st.ContainerID != cid {
+			h.t.Errorf("%s: %s in %s, want still HEALTHCHECKING in %s", id.Name(), st.State, short(st.ContainerID), short(cid))
 		}
 	}
 }

@@ -88,7 +88,7 @@ func (r *Runtime) Create(_ context.Context, spec agent.ContainerSpec) (string, e
 			ID: id, Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels),
 			Created: r.now(), Ports: append([]agent.PortBinding(nil), spec.Ports...),
 			// Fake containers "listen" on the loopback: a test serving 127.0.0.1:<internal
-			// port> answers health checks of ports that are not published.
+			// port> answers their port health checks.
 			NetworkMode: spec.NetworkMode, IPAddress: "127.0.0.1",
 		},
 		spec: spec,

@@ -2,17 +2,20 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/test/harness"
 )
 
@@ -152,5 +155,63 @@ func TestClusterIDMismatchRefused(t *testing.T) {
 	}
 	if code, body := call(t, http.MethodGet, "http://"+api+"/hosts", nil); code != http.StatusOK || strings.Contains(string(body), "wrong-cluster") {
 		t.Fatalf("hosts: %d %s; the refused agent must not have registered", code, body)
+	}
+}
+
+// TestStoppedMasterUnlistedAtOnce: a second helios-master on the first one's etcd, stopped
+// with SIGTERM, is gone from GET /masters and from the controller election within seconds,
+// though its lease TTL is 30 s: it revokes its lease and resigns before closing its client.
+func TestStoppedMasterUnlistedAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: needs the built binaries (run without -short)")
+	}
+	bins := harness.BuildBinaries(t)
+	ports := freeMasterPorts(t)
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", ports.client)
+	_, url := startMaster(t, bins, filepath.Join(t.TempDir(), "etcd"), ports)
+	second := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	p := harness.Start(t, bins.Path("helios-master"), "--name", "e2e-second", "--http", second,
+		"--etcd", etcdURL, "--master-lease-ttl", "30s", "--leader-lease-ttl", "30s")
+	harness.WaitHTTP(t, "http://"+second+"/version", 60*time.Second)
+
+	cli, err := store.Connect(context.Background(), []string{etcdURL}, 5*time.Second, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	st := store.New(cli, store.Config{})
+	// listed reports whether e2e-second is in GET /masters and among the candidates.
+	listed := func() (master, candidate bool) {
+		code, body := call(t, http.MethodGet, url+"/masters", nil)
+		if code != http.StatusOK {
+			t.Fatalf("GET /masters: %d %s", code, body)
+		}
+		cs, err := st.Candidates(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(string(body), `"e2e-second"`), slices.Contains(cs, "e2e-second")
+	}
+	harness.Eventually(t, 20*time.Second, func() error {
+		if m, c := listed(); !m || !c {
+			return errorf("e2e-second listed as master %v, candidate %v; want both before the stop", m, c)
+		}
+		return nil
+	})
+
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(20 * time.Second); err != nil {
+		t.Fatalf("second master did not exit cleanly on SIGTERM: %v\n%s", err, p.Output())
+	}
+	harness.Eventually(t, 3*time.Second, func() error {
+		if m, c := listed(); m || c {
+			return errorf("3 s after a clean stop e2e-second is listed as master %v, candidate %v (lease TTL 30 s)", m, c)
+		}
+		return nil
+	})
+	for _, line := range strings.Split(p.Output(), "\n") {
+		if strings.Contains(line, "LeaseRevoke") {
+			t.Errorf("the lease's revocation failed: %s", line)
+		}
 	}
 }

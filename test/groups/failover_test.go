@@ -207,4 +207,3 @@ func leaderGauge(ctx context.Context, url string) bool {
 	}
 	return false
 }
-

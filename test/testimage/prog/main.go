@@ -3,7 +3,9 @@
 //
 //	prog [serve]   listen on $LISTEN (comma-separated tcp ports, optional) and wait; on
 //	               SIGTERM write "SIGTERM" to $MARKER (if set) and exit 0. $HTTP (a port):
-//	               serve HTTP there, /ok answering 200 and anything else 500. $DIE_AFTER (a
+//	               serve HTTP there, /ok answering 200, /direct 200 only to a request
+//	               addressed to that port (not to a published host port), anything else
+//	               500. $DIE_AFTER (a
 //	               duration): exit 3 after it. $CRASH_FILE with $CRASHES=N: count starts in
 //	               the file and exit 1 at once for the first N.
 //	prog env       print the environment
@@ -64,6 +66,13 @@ func serve() {
 			err := http.ListenAndServe(":"+p, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/ok" {
 					fmt.Fprintln(w, "ok")
+					return
+				}
+				// The Host header tells where the client sent the request: a health check
+				// that reaches the container itself names $HTTP, one through Docker's proxy
+				// the published host port.
+				if _, port, _ := net.SplitHostPort(r.Host); r.URL.Path == "/direct" && port == p {
+					fmt.Fprintln(w, "direct")
 					return
 				}
 				http.Error(w, "not ok", http.StatusInternalServerError)
