@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"maps"
+	"math/rand"
 	"reflect"
 	"slices"
 	"strings"
@@ -1098,4 +1099,236 @@ func TestStepRolloutLeavesItsInputUnchanged(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fuzzBytes hands out the fuzz input a byte at a time, then zeros.
+type fuzzBytes []byte
+
+func (f *fuzzBytes) next() byte {
+	if len(*f) == 0 {
+		return 0
+	}
+	c := (*f)[0]
+	*f = (*f)[1:]
+	return c
+}
+
+func (f *fuzzBytes) n(k int) int { return int(f.next()) % k }
+func (f *fuzzBytes) yes() bool   { return f.next()&1 == 1 }
+
+// fuzzWorld builds a small world and a started rollout from the fuzz input.
+func fuzzWorld(f *fuzzBytes) *sim {
+	tokens := []string{"", "t"}
+	o := options(func(o *RolloutOptions) {
+		o.Timeout, o.Parallelism, o.Canary = ptr(int64(1+f.n(3))), ptr(1+f.n(3)), ptr(f.n(3))
+		o.Migrate, o.Overlap, o.IgnoreFailures, o.AutoRollback = ptr(f.yes()), ptr(f.yes()), ptr(f.yes()), ptr(f.yes())
+		o.Token = ptr(tokens[f.n(2)])
+	})
+	s := &sim{w: RolloutWorld{
+		Group: DeploymentGroup{Name: grp, JobID: newJob, RolloutOptions: &o},
+		Jobs:  map[JobID]*Job{}, Hosts: map[string]*HostView{}, NowMs: t0, Master: master,
+	}}
+	jobs := []JobID{newJob, oldJob, handJob, "foo:0"}
+	for _, id := range jobs {
+		if id == newJob && f.n(8) == 0 {
+			continue // the job was removed
+		}
+		j := &Job{ID: id, Token: tokens[f.n(4)/3]}
+		if f.n(3) == 0 {
+			j.Ports = map[string]PortMapping{"p": {InternalPort: 80, ExternalPort: ptr(8080)}}
+		}
+		s.w.Jobs[id] = j
+	}
+	var members, removed []string
+	nHosts, nRemoved := 1+f.n(4), f.n(3)
+	for i := range nHosts + nRemoved {
+		name := "h" + string(rune('1'+i))
+		if i < nHosts {
+			members = append(members, name)
+		} else {
+			removed = append(removed, name)
+		}
+		if f.n(10) == 0 {
+			continue // not read this round
+		}
+		h := &HostView{Registered: f.n(8) != 0, Up: f.n(5) != 0, Deployments: map[JobID]Deployment{}, Statuses: map[JobID]TaskStatus{}}
+		for _, id := range jobs {
+			if f.n(3) == 0 {
+				continue
+			}
+			d := Deployment{JobID: id, Goal: []Goal{GoalStart, GoalStop}[f.n(4)/3], DeploymentGroupName: []string{grp, "", "other"}[f.n(3)]}
+			h.Deployments[id] = d
+			if f.yes() {
+				h.Statuses[id] = fuzzTaskStatus(f)
+			}
+		}
+		s.w.Hosts[name] = h
+		s.indexPorts(name)
+	}
+	up := func(h string) bool { v := s.w.Hosts[h]; return v == nil || v.Up }
+	reason := []RollingUpdateReason{ReasonManual, ReasonHostsChanged}[f.n(2)]
+	s.w.Status = StartRollout(GroupStatus{Hosts: members, Removed: removed}, newJob, reason, o, up, t0)
+	return s
+}
+
+func fuzzTaskStatus(f *fuzzBytes) TaskStatus {
+	states := []State{StateRunning, StateRunning, StateStarting, StatePullingImage, StateExited, StateFailed}
+	throttles := []ThrottleState{ThrottleNo, ThrottleNo, ThrottleImageMissing, ThrottleImagePullFailed, ThrottleFlapping}
+	ts := TaskStatus{State: states[f.n(len(states))], Throttled: throttles[f.n(len(throttles))]}
+	if f.n(4) == 0 {
+		ts.ContainerError = "boom"
+	}
+	return ts
+}
+
+// checkRound asserts what holds of every round, whatever the world.
+func checkRound(t *testing.T, w RolloutWorld, before GroupStatus, res StepResult, maxWrites int) {
+	t.Helper()
+	known := map[GroupState]bool{GroupRollingOut: true, GroupDone: true, GroupFailed: true, GroupPaused: true}
+	st := res.Status
+	if !known[st.State] {
+		t.Fatalf("state %q is not a known word", st.State)
+	}
+	r, pr := st.Rollout, before.Rollout
+	if r == nil {
+		t.Fatal("the round lost the rollout")
+	}
+	if r.TaskIndex < 0 || r.TaskIndex > len(r.Tasks) {
+		t.Fatalf("task index %d outside [0, %d]", r.TaskIndex, len(r.Tasks))
+	}
+	switch {
+	case r.RollingBack && !pr.RollingBack: // a failure switched to the rollback plan
+		if res.Failure == nil || st.State != GroupFailed {
+			t.Fatalf("rolling back without a failure: %+v", res)
+		}
+	case !r.RollingBack && pr.RollingBack: // the rollback ended
+		if !st.RolledBack || r.TaskIndex != len(r.Tasks) {
+			t.Fatalf("rollback left at %d of %d, rolled back %v", r.TaskIndex, len(r.Tasks), st.RolledBack)
+		}
+	default:
+		if r.TaskIndex < pr.TaskIndex {
+			t.Fatalf("task index went back from %d to %d", pr.TaskIndex, r.TaskIndex)
+		}
+	}
+	if st.State == GroupDone && r.TaskIndex != len(r.Tasks) {
+		t.Fatalf("DONE at task %d of %d", r.TaskIndex, len(r.Tasks))
+	}
+	if (st.State == GroupRollingOut || r.RollingBack) && r.TaskIndex >= len(r.Tasks) {
+		t.Fatalf("%s (rolling back %v) with no task left: nobody would finish it", st.State, r.RollingBack)
+	}
+	if st.State == GroupPaused && r.Tasks[r.TaskIndex].Action != ActionAwaitPromotion {
+		t.Fatalf("PAUSED at %v", r.Tasks[r.TaskIndex])
+	}
+	if st.State == GroupFailed && st.Error == "" {
+		t.Fatal("FAILED without an error")
+	}
+	if res.Ended != "" && res.Ended != st.State {
+		t.Fatalf("ended %q but state %q", res.Ended, st.State)
+	}
+	if res.Failure != nil && (res.Ended != GroupFailed || st.Error != res.Failure.Error()) {
+		t.Fatalf("failure %v but ended %q error %q", res.Failure, res.Ended, st.Error)
+	}
+	targets := map[string]bool{}
+	for _, s := range res.Steps {
+		targets[s.Target] = true
+	}
+	seen := map[string]bool{}
+	for _, wr := range res.Writes {
+		k := wr.Host + "\x00" + string(wr.Job)
+		if seen[k] {
+			t.Fatalf("two writes of %s on %s: %s", wr.Job, wr.Host, showWrites(res.Writes))
+		}
+		seen[k] = true
+		if w.Hosts[wr.Host] == nil {
+			t.Fatalf("write to %s, a host not in the world", wr.Host)
+		}
+		if !targets[wr.Host] {
+			t.Fatalf("write to %s, which no completed step targets (%v)", wr.Host, res.Steps)
+		}
+		if wr.Deployment != nil && wr.Deployment.JobID != wr.Job {
+			t.Fatalf("write of %s carries a deployment of %s", wr.Job, wr.Deployment.JobID)
+		}
+	}
+	if !res.Changed && (len(res.Writes) > 0 || string(mustJSON(t, st)) != string(mustJSON(t, before))) {
+		t.Fatalf("unchanged round with writes %v or a new status", res.Writes)
+	}
+}
+
+// checkRolledBack asserts that a finished rollback took the new job off every host it
+// was deployed on, unless it reported why not.
+func checkRolledBack(t *testing.T, s *sim) {
+	t.Helper()
+	r := s.w.Status.Rollout
+	for host := range r.Fresh {
+		reported := slices.ContainsFunc(s.w.Status.RollbackErrors, func(e string) bool { return strings.HasPrefix(e, host+": ") })
+		h := s.w.Hosts[host]
+		if reported || h == nil {
+			continue
+		}
+		if d, ok := h.Deployments[r.JobID]; ok && d.DeployerMaster == master && !slices.Contains(r.Previous[host], d) {
+			t.Fatalf("rolled back, yet %s still runs the rollout's %s (rollback plan %v)", host, r.JobID, r.Tasks)
+		}
+	}
+}
+
+func FuzzStepRollout(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0, 1, 0, 1, 0, 0, 0, 0, 1, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte("auto-rollback and migrate: \x01\x01\x01\x01\x01\x01\x01\x01 with hosts \x03\x02"))
+	f.Add([]byte{7, 2, 1, 1, 0, 0, 1, 0, 3, 3, 1, 2, 0, 0, 2, 1, 1, 1, 0, 2, 2, 2, 5, 0, 1, 9, 9, 9, 9})
+	// Long random inputs: short ones end in zeros, which switch every option off.
+	rng := rand.New(rand.NewSource(1))
+	for range 16 {
+		seed := make([]byte, 200)
+		rng.Read(seed)
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fb := fuzzBytes(data)
+		s := fuzzWorld(&fb)
+		s.t = t
+		for round := 0; round < 12; round++ {
+			maxWrites := 1 + fb.n(4)
+			before := string(mustJSON(t, s.w))
+			prev := s.copyWorld().Status
+			res := StepRollout(s.w, maxWrites)
+			if string(mustJSON(t, s.w)) != before {
+				t.Fatal("StepRollout changed its input world")
+			}
+			checkRound(t, s.w, prev, res, maxWrites)
+			for _, wr := range res.Writes { // commit
+				h := s.w.Hosts[wr.Host]
+				if wr.Deployment == nil {
+					delete(h.Deployments, wr.Job)
+					if fb.yes() {
+						delete(h.Statuses, wr.Job)
+					}
+				} else {
+					h.Deployments[wr.Job] = *wr.Deployment
+				}
+				s.indexPorts(wr.Host)
+			}
+			s.w.Status = res.Status
+			if res.Status.RolledBack && !prev.RolledBack {
+				checkRolledBack(t, s)
+			}
+			// The world moves on: time, agents' reports, a user's promote or stop.
+			s.w.NowMs += int64(fb.n(4)) * 1000 * int64(1+fb.n(6))
+			for _, name := range slices.Sorted(maps.Keys(s.w.Hosts)) {
+				if h := s.w.Hosts[name]; fb.n(3) == 0 {
+					for _, id := range slices.Sorted(maps.Keys(h.Deployments)) {
+						h.Statuses[id] = fuzzTaskStatus(&fb)
+					}
+				}
+			}
+			switch fb.n(10) {
+			case 0:
+				s.w.Status = StopRollout(s.w.Status, s.w.NowMs)
+			case 1, 2:
+				if p, ok := PromoteRollout(s.w.Status, s.w.NowMs); ok {
+					s.w.Status = p
+				}
+			}
+		}
+	})
 }
