@@ -78,7 +78,9 @@ func ValidateNewDeploymentGroup(g DeploymentGroup) []string {
 		out = append(out, "a deployment group needs at least one host selector (label=value, label!=value, label in (a, b), label notin (a, b))")
 	}
 	for i, s := range g.HostSelectors {
-		if _, err := ParseHostSelector(s.String()); err != nil || !validOperator(s.Operator) || len(s.Operand) == 0 {
+		// An equality has one value: ["b", "c"] would print as "a=bc" yet match a=b or a=c.
+		oneValue := len(s.Operand) == 1 || (s.Operator != OpEquals && s.Operator != OpNotEquals)
+		if _, err := ParseHostSelector(s.String()); err != nil || !validOperator(s.Operator) || len(s.Operand) == 0 || !oneValue {
 			out = append(out, fmt.Sprintf("invalid host selector %d: %+v", i+1, s))
 		}
 	}

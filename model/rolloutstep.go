@@ -42,7 +42,7 @@ func PortKey(proto string, port int) string { return fmt.Sprintf("%s/%d", proto,
 type RolloutWorld struct {
 	Group  DeploymentGroup
 	Status GroupStatus
-	Jobs   map[JobID]*Job       // the rollout's job and the jobs deployed on the viewed hosts; absent: gone
+	Jobs   map[JobID]*Job       // the rollout's job, the jobs on the viewed hosts and in Rollout.Previous; absent: gone
 	Hosts  map[string]*HostView // the hosts of the next tasks; a task whose host was not read ends the round
 	NowMs  int64
 	Master string // recorded as deployerMaster of the deployments the rollout makes
@@ -88,6 +88,17 @@ type StepResult struct {
 // deployment writes are gathered (so that they fit one etcd transaction). It is pure: the
 // caller commits Writes and Status together, guarded by what it read.
 func StepRollout(w RolloutWorld, maxWrites int) StepResult {
+	// A round applies its writes to its view of the hosts, so that later tasks see them:
+	// to a copy, so that the caller's views stay as read (its commit may yet fail).
+	hosts := make(map[string]*HostView, len(w.Hosts))
+	for name, h := range w.Hosts {
+		if h != nil {
+			c := *h
+			c.Deployments, c.Ports = maps.Clone(h.Deployments), maps.Clone(h.Ports)
+			hosts[name] = &c
+		}
+	}
+	w.Hosts = hosts
 	e := engine{w: w, st: w.Status.clone(), pending: map[string]int{}}
 	e.run(max(maxWrites, 1))
 	return e.res
@@ -102,12 +113,15 @@ type engine struct {
 
 func (e *engine) run(maxWrites int) {
 	for e.st.Active() {
-		r := e.st.Rollout // FailRollout replaces it
+		// Read afresh for each task: a failure replaces the rollout (FailRollout) with
+		// its rollback plan.
+		r := e.st.Rollout
 		t := r.Tasks[r.TaskIndex]
-		// The budget is checked before any task but a deploy, so that undeploying a
-		// deployment and deploying it again (migrate) land in one transaction: the agent
-		// never sees the deployment gone. A deploy adds at most one write.
-		if len(e.res.Writes) >= maxWrites && t.Action != ActionDeployNewJob {
+		// The budget is checked before any task but a deploy or a restore, so that
+		// undeploying a deployment and deploying it again (migrate, and its rollback) land
+		// in one transaction: the agent never sees the deployment gone. A deploy adds at
+		// most one write, a restore one per deployment it puts back.
+		if len(e.res.Writes) >= maxWrites && t.Action != ActionDeployNewJob && t.Action != ActionRollbackRestore {
 			break
 		}
 		if t.Action == ActionAwaitPromotion {
@@ -133,6 +147,7 @@ func (e *engine) run(maxWrites int) {
 		}
 		e.advance(t)
 	}
+	// Active is false once the last task is done: moving is Active but for the index.
 	if r := e.st.Rollout; r != nil && r.TaskIndex >= len(r.Tasks) && e.st.moving() {
 		e.finish()
 	}
@@ -198,6 +213,9 @@ func FailRollout(s GroupStatus, err string, nowMs int64) GroupStatus {
 			hosts = append(hosts, t.Target)
 		}
 	}
+	if len(hosts) == 0 {
+		return s // nothing changed, nothing to put back (and no empty rollback left to finish)
+	}
 	r.Tasks, r.TaskIndex, r.StepStarted, r.Finished, r.RollingBack = planRollback(hosts, r), 0, nowMs, 0, true
 	return s
 }
@@ -226,6 +244,13 @@ func planRollback(hosts []string, r *Rollout) []RolloutTask {
 func StopRollout(s GroupStatus, nowMs int64) GroupStatus {
 	if s.Rollout != nil && s.Rollout.RollingBack {
 		return s.clone() // a rollback is not stopped half way
+	}
+	if s.State != GroupRollingOut && s.State != GroupPaused {
+		// Nothing under way: the group only becomes FAILED, as in the original. A
+		// finished rollout is not undone.
+		s = s.clone()
+		s.State, s.Error = GroupFailed, StoppedByUser
+		return s
 	}
 	return FailRollout(s, StoppedByUser, nowMs)
 }
@@ -312,6 +337,9 @@ func (e *engine) do(t RolloutTask, h *HostView) (writes []HostWrite, wait bool, 
 		e.st.Removed = slices.DeleteFunc(slices.Clone(e.st.Removed), func(x string) bool { return x == t.Target })
 		return nil, false, nil
 	case ActionRollbackUndeploy:
+		if e.unrestorable(t.Target) {
+			return nil, false, nil // the restore reports it: the host keeps the new job
+		}
 		if d, ok := h.Deployments[r.JobID]; ok && r.Fresh[t.Target] && d.DeploymentGroupName == e.w.Group.Name {
 			return []HostWrite{{Host: t.Target, Job: r.JobID}}, false, nil
 		}
@@ -417,6 +445,9 @@ func (e *engine) awaitRunning(t RolloutTask, h *HostView) ([]HostWrite, bool, *R
 	if id == "" {
 		id = e.st.Rollout.JobID
 	}
+	if t.Job != "" && e.w.Jobs[id] == nil {
+		return nil, false, nil // a rollback's job gone since: the restore reported it
+	}
 	d, deployed := h.Deployments[id]
 	ts, reported := h.Statuses[id]
 	switch {
@@ -465,13 +496,14 @@ func (e *engine) timeoutFailure(host string, id JobID, ts TaskStatus, reported b
 func (e *engine) restore(host string, h *HostView) ([]HostWrite, bool, *RolloutFailure) {
 	var writes []HostWrite
 	var problems []string
+	left := e.unrestorable(host) // then nothing is put back either
 	for _, d := range e.st.Rollout.Previous[host] {
 		job := e.w.Jobs[d.JobID]
 		switch {
 		case job == nil:
 			problems = append(problems, fmt.Sprintf("job %s no longer exists; host left as it is", d.JobID))
 			continue
-		case h.Deployments[d.JobID] == d:
+		case left || h.Deployments[d.JobID] == d:
 			continue
 		}
 		if f := e.portConflict(host, h, job); f != nil {
@@ -485,6 +517,17 @@ func (e *engine) restore(host string, h *HostView) ([]HostWrite, bool, *RolloutF
 		e.st.RollbackErrors = append(e.st.RollbackErrors, host+": "+strings.Join(problems, "; "))
 	}
 	return writes, false, nil
+}
+
+// unrestorable tells whether a job the rollout took off the host no longer exists: the
+// rollback then leaves the host as it is, rather than running nothing.
+func (e *engine) unrestorable(host string) bool {
+	for _, d := range e.st.Rollout.Previous[host] {
+		if e.w.Jobs[d.JobID] == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // clone copies the status deeply enough that the engine can change it.
