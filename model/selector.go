@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -116,4 +117,30 @@ func MatchAll(sels []HostSelector, labels map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// UnmarshalJSON reads the operand as a list, or as one string as the original writes it for
+// EQUALS and NOT_EQUALS.
+func (s *HostSelector) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Label    string          `json:"label"`
+		Operator string          `json:"operator"`
+		Operand  json.RawMessage `json:"operand"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = HostSelector{Label: v.Label, Operator: v.Operator}
+	if len(v.Operand) == 0 || string(v.Operand) == "null" {
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(v.Operand, &one); err == nil {
+		s.Operand = []string{one}
+		return nil
+	}
+	if err := json.Unmarshal(v.Operand, &s.Operand); err != nil {
+		return fmt.Errorf("host selector operand: want a string or a list of strings: %w", err)
+	}
+	return nil
 }

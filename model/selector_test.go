@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -110,5 +111,26 @@ func TestParseHostSelectorsAndMatchAll(t *testing.T) {
 	}
 	if _, err := ParseHostSelectors([]string{"role=web", "bad"}); err == nil || !strings.Contains(err.Error(), `"bad"`) {
 		t.Errorf("err = %v, want one naming the bad expression", err)
+	}
+}
+
+func TestHostSelectorReadsTheOriginalsStringOperand(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want HostSelector
+		bad  bool
+	}{
+		{`{"label":"role","operator":"EQUALS","operand":"web"}`, HostSelector{"role", OpEquals, []string{"web"}}, false},
+		{`{"label":"role","operator":"IN","operand":["a","b"]}`, HostSelector{"role", OpIn, []string{"a", "b"}}, false},
+		{`{"label":"role","operator":"IN","operand":3}`, HostSelector{}, true},
+	} {
+		var got HostSelector
+		err := json.Unmarshal([]byte(tc.in), &got)
+		if (err != nil) != tc.bad {
+			t.Fatalf("%s: error %v, want error %v", tc.in, err, tc.bad)
+		}
+		if !tc.bad && !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %+v, want %+v", tc.in, got, tc.want)
+		}
 	}
 }
