@@ -19,7 +19,18 @@ const DialTimeout = 2 * time.Second
 // off) and connects a client to it. Both are closed when the test ends.
 func NewEtcd(t testing.TB) (*clientv3.Client, *store.Embedded) {
 	t.Helper()
-	cli, e, err := Start(context.Background(), t.TempDir())
+	return newEtcd(t, false)
+}
+
+// NewEtcdFsync is NewEtcd with fsync on, as etcd runs in production: for benchmarks.
+func NewEtcdFsync(t testing.TB) (*clientv3.Client, *store.Embedded) {
+	t.Helper()
+	return newEtcd(t, true)
+}
+
+func newEtcd(t testing.TB, fsync bool) (*clientv3.Client, *store.Embedded) {
+	t.Helper()
+	cli, e, err := start(context.Background(), t.TempDir(), fsync)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +51,10 @@ func NewStore(t testing.TB) *store.Store {
 // Start is NewEtcd for callers without a testing.TB (a TestMain sharing one etcd among
 // tests): the caller closes the client and the member, and removes dir.
 func Start(ctx context.Context, dir string) (*clientv3.Client, *store.Embedded, error) {
+	return start(ctx, dir, false)
+}
+
+func start(ctx context.Context, dir string, fsync bool) (*clientv3.Client, *store.Embedded, error) {
 	var (
 		e   *store.Embedded
 		err error
@@ -55,7 +70,7 @@ func Start(ctx context.Context, dir string) (*clientv3.Client, *store.Embedded, 
 			DataDir:       dir,
 			ClientURL:     fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
 			PeerURL:       fmt.Sprintf("http://127.0.0.1:%d", ports[1]),
-			UnsafeNoFsync: true,
+			UnsafeNoFsync: !fsync,
 			Logger:        zap.NewNop(), // its shutdown complains about closed listeners
 		})
 		if err == nil {
