@@ -69,6 +69,7 @@ type Agent struct {
 	started time.Time
 
 	poke chan struct{} // coalesced trigger of the loop
+	id   *identity     // cluster id and container record; set by Run
 
 	infoMu sync.Mutex // guards engine and hostInfo
 
@@ -168,6 +169,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.id, err = loadIdentity(a.cfg.StateDir); err != nil {
+		return err
+	}
 	// The deployments kept on disk serve until etcd answers (an outage at start-up).
 	if deps, jobs, err := loadDesired(a.cfg.StateDir); err != nil {
 		a.log.Warn("deployments kept in the state dir unreadable", zap.Error(err))
@@ -192,10 +196,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	// Joining etcd (registration, labels, statuses) normally takes a moment. When etcd is
 	// down at start-up and the state dir remembers this host's deployments, the agent does
 	// not wait for it: it goes on managing its containers from disk and joins when etcd is
-	// back. A host it has never run on has nothing to manage, so it waits.
+	// back. A host it has never run on has nothing to manage, so it waits; so does an agent
+	// that does not know its cluster id yet (first run of this version), as it could not
+	// tell its containers from another cluster's.
 	joined := make(chan error, 1)
 	a.goFunc(func() { joined <- a.join(ctx, id) })
-	if a.lastDesired == nil {
+	if a.lastDesired == nil || a.id.Cluster() == "" {
 		if err := <-joined; err != nil {
 			return err
 		}
@@ -246,9 +252,27 @@ func (a *Agent) engineInfo() EngineInfo {
 	return a.engine
 }
 
-// join registers the host in etcd, writes its labels and environment, learns what it last
+// join learns the cluster id, registers the host in etcd, writes its labels and environment, learns what it last
 // reported, and then keeps the host UP and watches its deployments.
 func (a *Agent) join(ctx context.Context, id string) error {
+	var cluster string
+	proposal := a.id.proposal()
+	if err := retry(ctx, a, "read cluster id", func() (err error) {
+		cluster, err = a.cfg.Store.EnsureClusterUID(ctx, proposal)
+		return err
+	}); err != nil {
+		return err
+	}
+	replaced, err := a.id.setCluster(cluster)
+	if err != nil {
+		return err
+	}
+	if replaced != "" {
+		// etcd was replaced or restored from a backup older than the id: the containers made
+		// under the old id stay this agent's through the state dir's record.
+		a.log.Warn("cluster id in etcd differs from the one in the state dir; using etcd's",
+			zap.String("cluster-id", cluster), zap.String("old-cluster-id", replaced))
+	}
 	if err := retry(ctx, a, "register host", func() error { return a.cfg.Store.RegisterHost(ctx, a.cfg.Name, id) }); err != nil {
 		return err
 	}

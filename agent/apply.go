@@ -147,6 +147,13 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	spec := a.spec(j, dyn)
 	spec.Name = containerName(a.cfg.Name, j.ID)
 	spec.Labels[LabelSpecHash] = d.SpecHash
+	// Not part of the spec hash: containers made before the label existed, or under a
+	// cluster id etcd has since replaced, are still the wanted ones.
+	cluster := a.id.Cluster()
+	if cluster == "" {
+		return a.fail(ctx, act, j, rep, "", errors.New("cluster id unknown yet"))
+	}
+	spec.Labels[LabelCluster] = cluster
 
 	st := a.statusFor(act.JobID, j, rep)
 	st.Goal, st.ContainerID, st.ContainerError = act.Goal, "", ""
@@ -162,6 +169,10 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	id, err := a.cfg.Runtime.Create(ctx, spec)
 	if err != nil {
 		return a.fail(ctx, act, j, st, "", err)
+	}
+	if err := a.id.record(id); err != nil {
+		// Its labels still make it this agent's; only a later change of cluster id needs the record.
+		a.log.Warn("record the new container in the state dir", zap.String("container-id", short(id)), zap.Error(err))
 	}
 	st.State, st.ContainerID = model.StateStarting, id
 	if err := a.setStatus(ctx, act.JobID, st); err != nil {

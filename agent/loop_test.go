@@ -203,6 +203,16 @@ func (h *harness) containers() []agent.Container {
 	return cs
 }
 
+// clusterID is the cluster id of the harness's key root (created by its first agent).
+func (h *harness) clusterID() string {
+	h.t.Helper()
+	id, err := h.st.EnsureClusterUID(context.Background(), "unused-proposal")
+	if err != nil || id == "unused-proposal" {
+		h.t.Fatalf("cluster id = %q, %v; want the one an agent created", id, err)
+	}
+	return id
+}
+
 func (h *harness) history(id model.JobID) []model.State {
 	evs, err := h.st.History(context.Background(), id)
 	if err != nil {
@@ -422,14 +432,18 @@ func TestChangesWhileDownAppliedOnReturn(t *testing.T) {
 func TestReapsUnwantedHeliosContainers(t *testing.T) {
 	h := newHarness(t)
 	h.start()
-	ghost := h.rt.Add("helios-ghost", map[string]string{agent.LabelHost: h.name, agent.LabelJobID: "ghost:1:0000000000000000000000000000000000000000"})
-	other := h.rt.Add("helios-other", map[string]string{agent.LabelHost: "some-other-host", agent.LabelJobID: "ghost:1:0000000000000000000000000000000000000000"})
+	const job = "ghost:1:0000000000000000000000000000000000000000"
+	cluster := h.clusterID()
+	ghost := h.rt.Add("helios-ghost", map[string]string{agent.LabelHost: h.name, agent.LabelCluster: cluster, agent.LabelJobID: job})
+	other := h.rt.Add("helios-other", map[string]string{agent.LabelHost: "some-other-host", agent.LabelCluster: cluster, agent.LabelJobID: job})
+	otherCluster := h.rt.Add("helios-other-cluster", map[string]string{agent.LabelHost: h.name, agent.LabelCluster: "another-cluster", agent.LabelJobID: job})
+	legacy := h.rt.Add("helios-unknown-legacy", map[string]string{agent.LabelHost: h.name, agent.LabelJobID: job})
 	plain := h.rt.Add("not-helios", map[string]string{"x": "y"})
 	h.eventually("ghost reaped", func() bool {
 		_, err := h.rt.Inspect(context.Background(), ghost)
 		return errors.Is(err, agent.ErrNoSuchContainer)
 	})
-	for _, id := range []string{other, plain} {
+	for _, id := range []string{other, otherCluster, legacy, plain} {
 		if _, err := h.rt.Inspect(context.Background(), id); err != nil {
 			t.Errorf("container of someone else removed: %v", err)
 		}

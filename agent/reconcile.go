@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/helios-go/helios/model"
@@ -48,12 +49,14 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		a.log.Warn("read deployments", zap.Error(err))
 		return a.cfg.RestartDelay
 	}
-	ctrs, err := a.cfg.Runtime.List(ctx, map[string]string{LabelHost: a.cfg.Name})
+	listedAt := time.Now()
+	listed, err := a.cfg.Runtime.List(ctx, map[string]string{LabelHost: a.cfg.Name})
 	if err != nil {
 		a.m.reconciles.WithLabelValues("error").Inc()
 		a.log.Warn("list containers", zap.Error(err))
 		return a.cfg.RestartDelay
 	}
+	ctrs, others := a.sortOut(listed, reported, listedAt)
 
 	now := time.Now()
 	clearIn := a.updateThrottles(ctrs, now)
@@ -72,7 +75,7 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		}
 	}
 	used := map[portKey]bool{}
-	for _, c := range ctrs {
+	for _, c := range slices.Concat(ctrs, others) { // others' ports are taken too
 		if replaced[c.ID] {
 			continue
 		}
@@ -143,6 +146,27 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	}
 	a.m.reconciles.WithLabelValues("ok").Inc()
 	return wait
+}
+
+// sortOut keeps the listed containers that are this agent's (see identity.go) and logs,
+// once each, those it leaves alone.
+func (a *Agent) sortOut(listed []Container, reported map[model.JobID]model.TaskStatus, listedAt time.Time) (mine, others []Container) {
+	named := map[string]bool{}
+	for _, st := range reported {
+		if st.ContainerID != "" {
+			named[st.ContainerID] = true
+		}
+	}
+	mine, others, newOthers, err := a.id.sortOut(listed, a.cfg.Name, named, listedAt)
+	if err != nil {
+		a.log.Warn("keep the container record in the state dir", zap.Error(err))
+	}
+	for _, c := range newOthers {
+		a.log.Info("container of another agent with this host name: left alone",
+			zap.String("container-id", short(c.ID)), zap.String("container-name", c.Name),
+			zap.String("job-id", c.JobID()), zap.String("cluster-id", c.Labels[LabelCluster]))
+	}
+	return mine, others
 }
 
 // desired reads the host's deployments and their jobs, computing each wanted spec hash.

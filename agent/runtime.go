@@ -7,9 +7,11 @@ import (
 )
 
 // Labels put on every container the agent creates. Adoption after a restart and reaping rely
-// on them alone, never on names, so agents sharing one engine never touch each other's.
+// on them (and the state dir's record, see identity.go), never on names, so agents sharing
+// one engine never touch each other's, even under the same host name.
 const (
 	LabelHost     = "helios.host"      // the agent's --name
+	LabelCluster  = "helios.cluster"   // the cluster id (store EnsureClusterUID) of the agent's etcd key root
 	LabelJobID    = "helios.job-id"    // full job id
 	LabelSpecHash = "helios.spec-hash" // hash of the container spec (see specHash)
 )

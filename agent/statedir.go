@@ -13,8 +13,9 @@ import (
 )
 
 // stateDir is the agent's directory on local disk: its host id (so a restarted agent
-// re-registers under the same id) and a lock so two agents never share it. Issue-5 work
-// (the last known deployments, kept for etcd outages) belongs here too.
+// re-registers under the same id) and a lock so two agents never share it. The last known
+// deployments (outage.go), the cluster id and the record of the agent's containers
+// (identity.go) are kept there too.
 type stateDir struct {
 	path string
 	lock *os.File

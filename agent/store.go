@@ -9,6 +9,7 @@ import (
 
 // Store is the part of *store.Store the agent uses (consumer-side, so tests may wrap it).
 type Store interface {
+	EnsureClusterUID(ctx context.Context, proposed string) (string, error)
 	HostID(ctx context.Context, host string) (string, error)
 	RegisterHost(ctx context.Context, host, id string) error
 	HostDeployments(ctx context.Context, host string) (map[model.JobID]model.Deployment, map[model.JobID]model.Job, int64, error)

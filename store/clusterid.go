@@ -42,3 +42,36 @@ func (s *Store) EnsureClusterID(ctx context.Context, id string) error {
 	}
 	return fmt.Errorf("etcd under %s belongs to Helios cluster %q, not %q: %w", s.keys.Root(), got, id, ErrConflict)
 }
+
+// EnsureClusterUID returns the random id of this key root (ClusterUID), creating it as
+// proposed when there is none yet (create-only, so concurrent first agents agree on one).
+// It is not the --cluster-id name: that one is optional and chosen by people, so two
+// clusters may carry the same name (or none); this one is unique per key root and never
+// changes once written.
+func (s *Store) EnsureClusterUID(ctx context.Context, proposed string) (string, error) {
+	if err := ValidName("cluster uid", proposed); err != nil {
+		return "", err
+	}
+	key := s.keys.ClusterUID()
+	var resp *clientv3.TxnResponse
+	err := s.call(ctx, "cluster-uid", func(ctx context.Context) error {
+		var err error
+		resp, err = s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, proposed)).
+			Else(clientv3.OpGet(key)).
+			Commit()
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if resp.Succeeded {
+		return proposed, nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) != 1 || len(kvs[0].Value) == 0 {
+		return "", fmt.Errorf("%s is empty: %w", key, ErrConflict)
+	}
+	return string(kvs[0].Value), nil
+}

@@ -151,6 +151,10 @@ func (k Keys) HistoryEvent(id model.JobID, host string, unixNano int64) string {
 // ClusterID holds the name of the Helios cluster that owns this key root.
 func (k Keys) ClusterID() string { return k.root + "/config/cluster-id" }
 
+// ClusterUID holds the random id of this key root, created once by the first agent: its
+// containers carry it, so agents of two clusters sharing a Docker engine tell theirs apart.
+func (k Keys) ClusterUID() string { return k.root + "/config/cluster-uid" }
+
 // ---- election ----
 
 // Election is the prefix of the controller election (concurrency.Election).

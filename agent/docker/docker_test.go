@@ -540,9 +540,14 @@ func TestStopSendsSIGTERMAndKeepsContainer(t *testing.T) {
 func TestUnwantedHeliosContainerReaped(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
+	// The agent reaps only containers of its own cluster: learn (or make) the cluster id first.
+	cluster, err := h.st.EnsureClusterUID(ctx, "e2e-"+runID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	spy, err := h.d.Create(ctx, agent.ContainerSpec{
 		Name: "helios-" + h.name + "-ghost", Image: testimage.Tag, Init: true,
-		Labels: map[string]string{agent.LabelHost: h.name, agent.LabelJobID: "ghost:1:0000000000000000000000000000000000000000", labelRun: runID},
+		Labels: map[string]string{agent.LabelHost: h.name, agent.LabelCluster: cluster, agent.LabelJobID: "ghost:1:0000000000000000000000000000000000000000", labelRun: runID},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func main() {
 		Flags:   flags(soloDir),
 		// Env values and labels may hold commas.
 		DisableSliceFlagSeparator: true,
-		Action:                    func(c *ucli.Context) error { return run(ctx, c) },
+		Action:                    func(c *ucli.Context) error { return run(ctx, c, soloDir) },
 	}
 	if err := app.RunContext(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "helios-solo:", err)
@@ -55,7 +55,8 @@ func flags(soloDir string) []ucli.Flag {
 		case "agent-metrics":
 			f = &ucli.StringFlag{Name: "agent-metrics", Usage: "separate address for the agent's /metrics (default: with the master's)"}
 		case "state-dir":
-			f = &ucli.StringFlag{Name: "state-dir", Value: filepath.Join(soloDir, "agent"), Usage: "where the agent keeps its host id"}
+			f = &ucli.StringFlag{Name: "state-dir", Usage: "where the agent keeps its host id, cluster id, container record and last deployments (default " +
+				filepath.Join(soloDir, "agent") + ", or <data-dir>/agent when --data-dir is given)"}
 		case "labels":
 			f = &ucli.StringSliceFlag{Name: "labels", Value: ucli.NewStringSlice(soloLabel), Usage: "host label k=v (repeatable)"}
 		}
@@ -64,11 +65,12 @@ func flags(soloDir string) []ucli.Flag {
 	return fs
 }
 
-func run(ctx context.Context, c *ucli.Context) error {
+func run(ctx context.Context, c *ucli.Context, soloDir string) error {
 	agentSettings, err := daemon.ParseAgentFlags(c, "agent-metrics")
 	if err != nil {
 		return err
 	}
+	agentSettings.StateDir = stateDir(c, soloDir)
 	b, closeAll, err := daemon.Boot(ctx, c, daemon.EtcdEndpoints)
 	if err != nil {
 		return err
@@ -92,6 +94,19 @@ func run(ctx context.Context, c *ucli.Context) error {
 		return err
 	}
 	return nil
+}
+
+// stateDir is the agent's state dir: --state-dir, else next to the solo's etcd data. A
+// second solo given its own --data-dir thus gets its own state dir (the lock on a shared one
+// would stop it). Without --data-dir it stays where earlier versions kept it.
+func stateDir(c *ucli.Context, soloDir string) string {
+	switch {
+	case c.IsSet("state-dir"):
+		return c.String("state-dir")
+	case c.IsSet("data-dir"):
+		return filepath.Join(c.String("data-dir"), "agent")
+	}
+	return filepath.Join(soloDir, "agent")
 }
 
 func named(what string, err error) error {

@@ -35,6 +35,16 @@ func needBusybox(t *testing.T) {
 	}
 }
 
+// needTestImage builds the local helios-test:latest image (a static Go program, FROM scratch).
+func needTestImage(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := testimage.Build(ctx, testimage.Tag); err != nil {
+		t.Fatalf("build the test image: %v", err)
+	}
+}
+
 // removeHostContainers removes every container an agent named host made, when the test ends.
 func removeHostContainers(t *testing.T, host string) {
 	t.Cleanup(func() {
