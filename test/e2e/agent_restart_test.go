@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -97,12 +98,19 @@ func waitHostStatus(t *testing.T, bins harness.Binaries, master, host, want stri
 	})
 }
 
-// containersOf lists the containers of agent host that run job (name:version prefix).
+// containersOf lists the containers of agent host that run job (name:version prefix). One
+// `docker ps` gives ids and labels together: a container the agent removes meanwhile (it
+// replaces exited ones) cannot fail a separate inspect.
 func containersOf(t *testing.T, host, job string) []string {
 	t.Helper()
+	out, err := exec.Command("docker", "ps", "-a", "--no-trunc", "--filter", "label=helios.host="+host,
+		"--format", `{{.ID}} {{.Label "helios.job-id"}}`).Output()
+	if err != nil {
+		t.Fatalf("docker ps: %v", err)
+	}
 	var ids []string
-	for _, id := range hostContainers(t, host) {
-		if strings.HasPrefix(dockerInspect(t, `{{index .Config.Labels "helios.job-id"}}`, id), job+":") {
+	for _, line := range strings.Split(string(out), "\n") {
+		if id, jobID, ok := strings.Cut(strings.TrimSpace(line), " "); ok && strings.HasPrefix(jobID, job+":") {
 			ids = append(ids, id)
 		}
 	}
