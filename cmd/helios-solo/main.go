@@ -22,11 +22,7 @@ const soloLabel = "solo=yes"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = "."
-	}
-	soloDir := filepath.Join(home, ".helios", "solo")
+	soloDir := daemon.HomeDir("solo")
 	app := &ucli.App{
 		Name:    "helios-solo",
 		Usage:   "run Helios on this machine: embedded etcd, a master and an agent on the local Docker",
