@@ -80,7 +80,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			return nil, err
 		}
 	}
+	m.initLabels()
 	return m, nil
+}
+
+// initLabels creates every known label set at zero, as Prometheus advises: a series that
+// appears only with its first event is invisible to rate() and to alert rules until then.
+func (m *metrics) initLabels() {
+	for _, r := range []string{"ok", "error"} {
+		m.reconciles.WithLabelValues(r)
+	}
+	for _, typ := range []string{"http", "tcp", "exec"} {
+		m.healthDuration.WithLabelValues(typ)
+		for _, r := range []string{"pass", "fail"} {
+			m.healthChecks.WithLabelValues(typ, r)
+		}
+	}
+	for _, r := range []string{"ok", "missing", "failed"} {
+		m.pulls.WithLabelValues(r)
+	}
+	for _, st := range []string{"FLAPPING", "IMAGE_MISSING", "IMAGE_PULL_FAILED"} {
+		m.throttled.WithLabelValues(st)
+	}
 }
 
 func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {

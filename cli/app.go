@@ -296,6 +296,9 @@ func (r *runner) newClient(c *ucli.Context, src masterSource) (*client, error) {
 				fmt.Fprintf(r.stderr, format+"\n", args...)
 			}
 		},
+		warn: func(format string, args ...any) {
+			fmt.Fprintf(r.stderr, format+"\n", args...)
+		},
 	}, nil
 }
 

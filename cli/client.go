@@ -29,12 +29,14 @@ type client struct {
 	retryTimeout time.Duration
 	retryDelay   func(attempt int) time.Duration
 	log          func(format string, args ...any) // verbose log; never nil
+	warn         func(format string, args ...any) // always shown on stderr; nil: silent
 	streamIdle   time.Duration                    // silence after which a watch stream is reopened; 0: defaultStreamIdle
 
 	once       sync.Once
 	endpoints  []*url.URL
 	resolveErr error
 	next       int
+	warned     bool // the "unreachable, still trying" notice was shown
 }
 
 // newHTTPClient builds the client requests go through. Connections dial through resolver,
@@ -105,6 +107,7 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	deadline := time.Now().Add(c.retryTimeout)
 	var lastErr error
+	var round []error // connection failures of the first round, one per master
 	for attempt := 0; ; attempt++ {
 		base := c.endpoints[c.next%len(c.endpoints)]
 		c.next++
@@ -119,6 +122,9 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 			return 0, nil, ctx.Err()
 		case err != nil:
 			lastErr = err
+			if attempt < len(c.endpoints) {
+				round = append(round, err)
+			}
 		default:
 			lastErr = fmt.Errorf("%s %s: %d %s", method, u.Redacted(), code, bytes.TrimSpace(data))
 		}
@@ -130,6 +136,9 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 			}
 			return 0, nil, &apiError{Status: statusUnavailable, Message: fmt.Sprintf("could not reach any master: %v", lastErr)}
 		}
+		if attempt+1 == len(c.endpoints) && len(round) == len(c.endpoints) {
+			c.warnUnreachable(round)
+		}
 		c.log("retrying in %s: %v", wait, lastErr)
 		select {
 		case <-ctx.Done():
@@ -137,6 +146,33 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 		case <-time.After(wait):
 		}
 	}
+}
+
+// warnUnreachable tells once, after every master was tried and none could be reached, that
+// the CLI keeps trying: without it a wrong -z is four minutes of silence.
+func (c *client) warnUnreachable(errs []error) {
+	if c.warned || c.warn == nil {
+		return
+	}
+	c.warned = true
+	for _, err := range errs {
+		c.warn("%s", unreachable(err))
+	}
+	c.warn("still trying until --retry-timeout (%s); press Ctrl-C to stop", c.retryTimeout)
+}
+
+// unreachable names the master and the reason of a connection failure.
+func unreachable(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		addr := ue.URL
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.Path, u.RawQuery = "", ""
+			addr = u.Redacted()
+		}
+		return fmt.Sprintf("master %s is unreachable: %v", addr, ue.Err)
+	}
+	return fmt.Sprintf("master unreachable: %v", err)
 }
 
 // once1 is a single HTTP exchange.

@@ -322,3 +322,47 @@ func TestGivesUpAfterRetryTimeout(t *testing.T) {
 		t.Fatalf("gave up after %s, want about the 1 s of HELIOS_CLI_TOTAL_TIMEOUT", took)
 	}
 }
+
+// closedAddr is a loopback address nothing listens on: connections to it are refused.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestSaysOnceThatTheMasterIsUnreachable(t *testing.T) {
+	env := map[string]string{"HOME": t.TempDir(), "USER": "tester"}
+	a := closedAddr(t)
+	// Retries every 20 ms for 1 s: dozens of rounds, one notice.
+	r := runCLI(t, env, "-z", "http://"+a, "--retry-timeout", "1", "masters")
+	if r.code != 1 {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q", r.code, r.out, r.err)
+	}
+	for _, want := range []string{
+		"master http://" + a + " is unreachable: dial tcp " + a + ": connect: connection refused\n",
+		"still trying until --retry-timeout (1s)",
+	} {
+		if strings.Count(r.err, want) != 1 {
+			t.Fatalf("stderr should say once %q:\n%s", want, r.err)
+		}
+	}
+	// The notice comes before the final error, which still says what failed.
+	if !strings.HasSuffix(strings.TrimSpace(r.err), "connection refused") ||
+		strings.Index(r.err, "still trying") > strings.Index(r.err, "could not reach any master") {
+		t.Fatalf("notice then final error expected:\n%s", r.err)
+	}
+
+	// A master that answers, even 503, is reachable: no notice.
+	h, _ := flaky(2, false, fakeAPI("m"))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	r = runCLI(t, env, "-z", srv.URL, "--retry-timeout", "5", "masters")
+	if r.code != 0 || strings.Contains(r.err, "unreachable") {
+		t.Fatalf("503 then answer: exit %d\nstderr %q", r.code, r.err)
+	}
+}

@@ -142,17 +142,24 @@ func TestDeployUndeployStartStopAndTokens(t *testing.T) {
 	mustContain(t, "stderr", r.err, `job id matcher "nope" matched no jobs`)
 	x.ok("start", "tok:1", "web1", "--token", "abc")
 
-	x.fail("undeploy", "tok:1")
+	r = x.fail("undeploy", "tok:1")
+	mustContain(t, "undeploy without hosts", r.err, "Please either specify a list of hosts or use the -a/--all flag.")
 	r = x.fail("undeploy", "tok:1", "web1")
-	mustContain(t, "undeploy", r.out, "web1.example.com: failed: FORBIDDEN")
+	mustContain(t, "undeploy", r.out, "web1.example.com: failed: FORBIDDEN (wrong token for job "+id+")")
+	r = x.fail("undeploy", "tok:1", "--all", "--yes")
+	mustContain(t, "undeploy --all without a token", r.out,
+		"web1.example.com: failed: FORBIDDEN (wrong token for job "+id+")",
+		"web2.example.com: failed: FORBIDDEN (wrong token for job "+id+")")
 	x.stdin = "no\n"
-	x.fail("undeploy", "--token", "abc", "-a", "tok:1")
+	r = x.fail("undeploy", "--token", "abc", "-a", "tok:1")
+	mustContain(t, "undeploy answered no", r.err, "Aborted: not undeploying "+id)
 	x.stdin = ""
 	r = x.ok("undeploy", "tok:1", "--all", "--yes", "--token", "abc")
 	mustContain(t, "undeploy", r.out, "web1.example.com: done", "web2.example.com: done")
 	r = x.ok("undeploy", "tok:1", "--all", "--yes", "--token", "abc")
 	mustContain(t, "undeploy", r.out, "is not currently deployed on any hosts")
-	x.fail("remove", "tok:1", "--yes")
+	r = x.fail("remove", "tok:1", "--yes")
+	mustContain(t, "remove without a token", r.out, id+": failed: FORBIDDEN (wrong token for job "+id+")")
 	x.ok("remove", "tok:1", "--yes", "--token", "abc")
 }
 
@@ -217,6 +224,9 @@ func TestMastersVersionAndGlobalErrors(t *testing.T) {
 	}
 	var names []string
 	decode(t, x.ok("masters", "--json").out, &names)
+	if len(names) != 1 || names[0] != "test-master" {
+		t.Fatalf("masters --json = %q, want [test-master]", names)
+	}
 	r = x.ok("version")
 	wantText(t, r.out, "Client Version: "+model.Version+"\nMaster Version: "+model.Version)
 	var v map[string]string

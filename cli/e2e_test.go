@@ -160,4 +160,14 @@ func TestManualWalkThrough(t *testing.T) {
 	wantText(t, r.out, "Undeploying "+string(id)+" from [192.168.33.10]\n192.168.33.10: done")
 	r = x.ok("jobs", "testjob", "-y")
 	wantText(t, r.out, "JOB ID NAME VERSION HOSTS COMMAND ENVIRONMENT")
+
+	// -y lists only the jobs deployed somewhere: testjob:2 is, testjob:1 no longer is.
+	id2 := model.JobID(lastLine(x.ok("create", "testjob:2", "ubuntu:12.04").out))
+	x.ok("deploy", "testjob:2", "192.168.33.10")
+	r = x.ok("jobs", "testjob", "-y")
+	wantText(t, r.out, "JOB ID NAME VERSION HOSTS COMMAND ENVIRONMENT\n"+id2.Short()+" testjob 2 1")
+	r = x.ok("jobs", "testjob")
+	if !strings.Contains(r.out, id.Short()) || !strings.Contains(r.out, id2.Short()) {
+		t.Fatalf("jobs without -y should list both:\n%s", r.out)
+	}
 }

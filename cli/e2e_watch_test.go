@@ -131,13 +131,13 @@ func TestWatchPrintsStateChangesAsTheyHappen(t *testing.T) {
 		t.Fatalf("want a header and 3 events (not the older CREATING, not db1):\n%s", w.out.String())
 	}
 
-	// --json, all hosts, and --exact names that match no host as typed.
+	// --json, all hosts, and --exact names.
 	j := x.start("--json", "watch", "web:1")
 	j.waitOut(t, `(?s)RUNNING.*\n.*PULLING_IMAGE`) // newest of each host, oldest first
 	x.status("db1.example.com", id, model.TaskStatus{State: model.StateStopped})
 	j.waitOut(t, `STOPPED`)
-	e := x.start("watch", "web:1", "web1", "--exact")
-	e.waitOut(t, `TIMESTAMP`)
+	e := x.start("watch", "web:1", "db1.example.com", "--exact")
+	e.waitOut(t, `db1\.example\.com +STOPPED`)
 	x.status("web1.example.com", id, model.TaskStatus{State: model.StateRunning})
 	j.waitOut(t, `(?s)STOPPED.*\n.*RUNNING`)
 	j.cancel()
@@ -157,11 +157,18 @@ func TestWatchPrintsStateChangesAsTheyHappen(t *testing.T) {
 	e.cancel()
 	e.exit(t)
 	if strings.Contains(e.out.String(), "web1.example.com") {
-		t.Fatalf("--exact web1 printed web1.example.com's events:\n%s", e.out.String())
+		t.Fatalf("--exact db1.example.com printed web1.example.com's events:\n%s", e.out.String())
 	}
 
 	r := x.fail("watch", "nope")
 	mustContain(t, "stderr", r.err, "Unknown job: nope")
+	// A host that is not registered would never show an event: say so instead of waiting.
+	r = x.fail("watch", "web:1", "web1", "--exact") // only a prefix
+	mustContain(t, "stderr", r.err, "Unknown host: web1")
+	r = x.fail("watch", "web:1", "web1.example.com", "nohost")
+	mustContain(t, "stderr", r.err, "Unknown host: nohost")
+	r = x.fail("--json", "watch", "web:1", "nohost", "--exact")
+	mustContain(t, "stdout", r.out, `"status": "HOST_NOT_FOUND"`, "Unknown host: nohost")
 }
 
 func TestDeployWatchSucceedsWhenRunning(t *testing.T) {

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -235,7 +234,7 @@ func (r *runner) jobs(c *ucli.Context) error {
 	for id := range jobs {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
+	sortJobIDs(ids)
 	statuses, err := cl.jobStatuses(c.Context, ids)
 	if err != nil {
 		return err

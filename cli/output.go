@@ -179,3 +179,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// sortJobIDs orders jobs by name, then version, then hash, as a user reads the table: a
+// plain string sort puts "hc2:1:…" before "hc:1:…", since '2' sorts before ':'.
+func sortJobIDs(ids []model.JobID) {
+	sort.Slice(ids, func(i, k int) bool {
+		a, b := ids[i], ids[k]
+		if a.Name() != b.Name() {
+			return a.Name() < b.Name()
+		}
+		if a.Version() != b.Version() {
+			return a.Version() < b.Version()
+		}
+		return a.Hash() < b.Hash()
+	})
+}

@@ -96,3 +96,18 @@ func TestCellFormatting(t *testing.T) {
 		t.Errorf("status container id %q", got)
 	}
 }
+
+func TestSortJobIDsByNameVersionHash(t *testing.T) {
+	for _, tc := range []struct{ in, want []model.JobID }{
+		{[]model.JobID{"hc2:1:aaa", "hc:1:bbb"}, []model.JobID{"hc:1:bbb", "hc2:1:aaa"}},
+		{[]model.JobID{"web:2:aaa", "web:10:aaa", "web:1.5:aaa"}, []model.JobID{"web:1.5:aaa", "web:10:aaa", "web:2:aaa"}},
+		{[]model.JobID{"a:1:ccc", "a:1:bbb", "a-b:1:aaa", "a:1-x:aaa"}, []model.JobID{"a:1:bbb", "a:1:ccc", "a:1-x:aaa", "a-b:1:aaa"}},
+		{nil, nil},
+	} {
+		got := append([]model.JobID(nil), tc.in...)
+		sortJobIDs(got)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("sortJobIDs(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func (r *runner) status(c *ucli.Context) error {
 	for id := range jobs {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, k int) bool { return ids[i] < ids[k] })
+	sortJobIDs(ids)
 	statuses, err := cl.jobStatuses(c.Context, ids)
 	if err != nil {
 		return err

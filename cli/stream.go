@@ -130,6 +130,7 @@ func (c *client) stream(ctx context.Context, path string, query url.Values, fn f
 		q.Set("user", c.user)
 	}
 	deadline := time.Now().Add(c.retryTimeout)
+	var round []error // connection failures of the first round, one per master
 	for attempt := 0; ; attempt++ {
 		base := c.endpoints[c.next%len(c.endpoints)]
 		c.next++
@@ -143,6 +144,9 @@ func (c *client) stream(ctx context.Context, path string, query url.Values, fn f
 			return ctx.Err()
 		case err != nil:
 			lastErr = err
+			if attempt < len(c.endpoints) {
+				round = append(round, err)
+			}
 		case resp.StatusCode == http.StatusOK:
 			defer cancel()
 			return c.readLines(resp, fn)
@@ -158,6 +162,9 @@ func (c *client) stream(ctx context.Context, path string, query url.Values, fn f
 		wait := c.retryDelay(attempt)
 		if time.Now().Add(wait).After(deadline) {
 			return &apiError{Status: statusUnavailable, Message: fmt.Sprintf("could not reach any master: %v", lastErr)}
+		}
+		if attempt+1 == len(c.endpoints) && len(round) == len(c.endpoints) {
+			c.warnUnreachable(round)
 		}
 		c.log("retrying in %s: %v", wait, lastErr)
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +28,8 @@ func (r *runner) watch(c *ucli.Context) error {
 		return err
 	}
 	hosts := pos[1:]
-	if len(hosts) > 0 && !c.Bool("exact") {
-		if hosts, err = cl.resolveHosts(c.Context, hosts); err != nil {
+	if len(hosts) > 0 {
+		if hosts, err = cl.watchedHosts(c.Context, hosts, c.Bool("exact")); err != nil {
 			return err
 		}
 	}
@@ -54,6 +55,31 @@ func (r *runner) watch(c *ucli.Context) error {
 		return nil // Ctrl-C is how a watch ends
 	}
 	return err
+}
+
+// watchedHosts maps each typed host to a registered one: as typed with exact, else the exact
+// name or the one host it prefixes. A host that is not registered is an error: no event
+// would ever come from it, and the watch would wait forever.
+func (c *client) watchedHosts(ctx context.Context, refs []string, exact bool) ([]string, error) {
+	all, err := c.hosts(ctx, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		h, found, err := pickHost(ref, all)
+		if err != nil && !exact {
+			return nil, &apiError{Status: model.StatusHostNotFound, Message: err.Error()}
+		}
+		if exact {
+			h, found = ref, slices.Contains(all, ref)
+		}
+		if !found {
+			return nil, &apiError{Status: model.StatusHostNotFound, Message: "Unknown host: " + ref}
+		}
+		out = append(out, h)
+	}
+	return out, nil
 }
 
 // eventPrinter writes one line per event: a fixed-width row, or compact JSON.

@@ -7,7 +7,7 @@ type HostStatus struct {
 	Statuses    map[JobID]TaskStatus `json:"statuses"`
 	HostInfo    *HostInfo            `json:"hostInfo,omitempty"`
 	AgentInfo   *AgentInfo           `json:"agentInfo,omitempty"`
-	Environment map[string]string    `json:"environment,omitempty"`
+	Environment map[string]string    `json:"environment"` // always sent, {} when empty, as the original
 	Labels      map[string]string    `json:"labels,omitempty"`
 	// DownSince is when the controller saw the host go DOWN (ms since the epoch); 0 if unknown.
 	DownSince int64 `json:"downSince,omitempty"`

@@ -55,8 +55,8 @@ func TestDeposedLeaderCannotWrite(t *testing.T) {
 	// The old leader's lease is revoked behind its back, as when etcd expired it.
 	resp, err := cli.Get(ctx, st.Keys().Election(), clientv3.WithPrefix())
 	mustNil(t, "read election", err)
-	if len(resp.Kvs) != 1 {
-		t.Fatalf("election keys: %d, want 1", len(resp.Kvs))
+	if len(resp.Kvs) != 2 || resp.Kvs[0].Lease != resp.Kvs[1].Lease {
+		t.Fatalf("election keys: %v, want the candidacy and its legacy copy on one lease", resp.Kvs)
 	}
 	_, err = cli.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
 	mustNil(t, "revoke", err)

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Defaults of EmbedConfig.
@@ -42,6 +44,7 @@ type Embedded struct {
 	etcd      *embed.Etcd
 	endpoints []string
 	closeOnce sync.Once
+	closing   *atomic.Bool // set before Close: the member's shutdown noise is logged at info
 }
 
 // StartEmbedded starts a single-member etcd and waits until it serves (at most 60 s).
@@ -88,8 +91,11 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 			TrustedCAFile: cfg.ClientTLS.CAFile, ClientCertAuth: cfg.ClientTLS.CAFile != "",
 		}
 	}
+	closing := new(atomic.Bool)
 	if cfg.Logger != nil {
-		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger)
+		ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(cfg.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+			return quietCore{Core: c, closing: closing}
+		})))
 	} else {
 		ec.LogLevel = "error"
 	}
@@ -98,21 +104,22 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start embedded etcd in %s: %w", cfg.DataDir, err)
 	}
+	m := &Embedded{etcd: e, endpoints: []string{curl.String()}, closing: closing}
 	timer := time.NewTimer(embedReadyWait)
 	defer timer.Stop()
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
-		e.Close()
+		m.Close()
 		return nil, fmt.Errorf("embedded etcd failed while starting: %w", err)
 	case <-timer.C:
-		e.Close()
+		m.Close()
 		return nil, fmt.Errorf("embedded etcd not ready after %s", embedReadyWait)
 	case <-ctx.Done():
-		e.Close()
+		m.Close()
 		return nil, fmt.Errorf("start embedded etcd: %w", ctx.Err())
 	}
-	return &Embedded{etcd: e, endpoints: []string{curl.String()}}, nil
+	return m, nil
 }
 
 // Endpoints are the client URLs to connect to.
@@ -123,5 +130,8 @@ func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
 
 // Close stops the member and waits until it has; later calls do nothing.
 func (e *Embedded) Close() {
-	e.closeOnce.Do(e.etcd.Close)
+	e.closeOnce.Do(func() {
+		e.closing.Store(true)
+		e.etcd.Close()
+	})
 }

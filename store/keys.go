@@ -157,8 +157,19 @@ func (k Keys) ClusterUID() string { return k.root + "/config/cluster-uid" }
 
 // ---- election ----
 
-// Election is the prefix of the controller election (concurrency.Election).
+// Election is the prefix of the controller election: every candidate's key, of this
+// version and of the previous one, is below it.
 func (k Keys) Election() string { return k.root + "/election/controller/" }
+
+// ElectionKey is a candidate's key, named after its lease as concurrency.Election names it.
+func (k Keys) ElectionKey(lease int64) string { return fmt.Sprintf("%s%x", k.Election(), lease) }
+
+// LegacyElectionKey is where masters before this version put their candidacy (they gave
+// concurrency.NewElection a prefix ending in "/", which added a second one). Candidates of
+// this version put a copy there too, so that older masters wait behind them.
+func (k Keys) LegacyElectionKey(lease int64) string {
+	return fmt.Sprintf("%s/%x", k.Election(), lease)
+}
 
 // Base is the last segment of a key: the host or job id a listed key is about.
 func Base(key string) string { return key[strings.LastIndexByte(key, '/')+1:] }

@@ -29,6 +29,8 @@ func TestKeysLayout(t *testing.T) {
 		{"master", "", store.NewKeys("").Master("m1"), "/helios/status/masters/m1"},
 		{"history event", "", store.NewKeys("").HistoryEvent(id, "h1", 42), "/helios/history/jobs/web:1:abc/h1/00000000000000000042"},
 		{"election", "", store.NewKeys("").Election(), "/helios/election/controller/"},
+		{"election key", "", store.NewKeys("").ElectionKey(0x694d9a0c4f2b7e11), "/helios/election/controller/694d9a0c4f2b7e11"},
+		{"legacy election key", "", store.NewKeys("").LegacyElectionKey(0x694d9a0c4f2b7e11), "/helios/election/controller//694d9a0c4f2b7e11"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)

@@ -54,8 +54,11 @@ func (m *metrics) observe(op string, d time.Duration, err error) {
 		return
 	}
 	m.duration.WithLabelValues(op).Observe(d.Seconds())
+	// The error count of an operation exists, at zero, from its first call, so that an
+	// error ratio can be computed (and alerted on) before the first error.
+	errs := m.errors.WithLabelValues(op)
 	if err != nil {
-		m.errors.WithLabelValues(op).Inc()
+		errs.Inc()
 	}
 }
 

@@ -99,16 +99,35 @@ func TestPokeCoalescesAndCloses(t *testing.T) {
 	ctx, cancel := context.WithCancel(testCtx(t))
 	ch := s.Poke(ctx, "/p/")
 	recv(t, ch, "initial poke")
+	// A second watcher of the prefix tells when the changes below have been delivered: the
+	// positive marker after which the pokes they caused are all in ch.
+	seen := make(chan int64, 16)
+	go func() {
+		_ = s.WatchPrefix(ctx, "/p/", func(_ []store.KV, rev int64) { seen <- rev }, func(evs []store.Event) {
+			for _, ev := range evs {
+				seen <- ev.Revision
+			}
+		})
+	}()
+	var last int64
 	for i := range 5 {
-		_, err := cli.Put(ctx, "/p/k", string(rune('a'+i)))
+		resp, err := cli.Put(ctx, "/p/k", string(rune('a'+i)))
 		mustNil(t, "put", err)
+		last = resp.Header.Revision
+	}
+	for rev := int64(0); rev < last; {
+		select {
+		case rev = <-seen:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the second watcher did not see revision %d", last)
+		}
+	}
+	// Five changes nobody read yet queue one poke, not five. (The channel's capacity alone
+	// does not make this true: a poke per change with a larger buffer would queue them all.)
+	if n := len(ch); n > 1 {
+		t.Errorf("%d pokes queued after five changes, want at most 1", n)
 	}
 	recv(t, ch, "poke after puts")
-	// Five changes never queue more than one value.
-	time.Sleep(200 * time.Millisecond)
-	if n := len(ch); n > 1 {
-		t.Errorf("%d pokes queued, want at most 1", n)
-	}
 	_, err := cli.Put(ctx, "/q/k", "v")
 	mustNil(t, "put elsewhere", err)
 	cancel()

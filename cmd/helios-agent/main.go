@@ -49,7 +49,7 @@ func run(ctx context.Context, c *ucli.Context) error {
 	defer closeAll()
 	printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
 	return daemon.RunUntilDone(ctx, func(ctx context.Context) error {
-		return daemon.RunAgent(ctx, s, b.Store, b.Log, b.Registry, printf)
+		return daemon.RunAgent(ctx, s, b.Store, b.Log, b.Registry, printf, nil)
 	})
 }
 

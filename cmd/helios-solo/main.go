@@ -14,7 +14,6 @@ import (
 	"github.com/helios-go/helios/cmd/internal/daemon"
 	"github.com/helios-go/helios/model"
 	ucli "github.com/urfave/cli/v2"
-	"golang.org/x/sync/errgroup"
 )
 
 // soloLabel marks the solo agent's host, so selectors can find it.
@@ -23,11 +22,7 @@ const soloLabel = "solo=yes"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = "."
-	}
-	soloDir := filepath.Join(home, ".helios", "solo")
+	soloDir := daemon.HomeDir("solo")
 	app := &ucli.App{
 		Name:    "helios-solo",
 		Usage:   "run Helios on this machine: embedded etcd, a master and an agent on the local Docker",
@@ -80,20 +75,53 @@ func run(ctx context.Context, c *ucli.Context, soloDir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "helios agent %q: running containers on %s\n", agentSettings.Name, agentSettings.DockerHost)
-	fmt.Fprintf(c.App.Writer, "try: helios -z %s hosts\n", daemon.URL(m.APIAddr()))
+	printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
 
-	// Master and agent live and die together: if either fails, solo stops.
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return named("master", m.Run(gctx)) })
-	g.Go(func() error {
-		printf := func(format string, args ...any) { fmt.Fprintf(c.App.Writer, format, args...) }
-		return named("agent", daemon.RunAgent(gctx, agentSettings, b.Store, b.Log, b.Registry, printf))
-	})
-	if err := g.Wait(); err != nil && ctx.Err() == nil {
-		return err
+	// Master and agent live and die together: if either fails, solo stops. They stop in
+	// order, agent first, then the master, and only then (closeAll) the store and etcd, so
+	// that none of them loses what it talks to while it is still stopping.
+	masterCtx, stopMaster := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMaster()
+	agentCtx, stopAgent := context.WithCancel(masterCtx)
+	defer stopAgent()
+	masterDone, agentDone := make(chan error, 1), make(chan error, 1)
+	go func() { masterDone <- named("master", m.Run(masterCtx)) }()
+	go func() {
+		// The banner comes once everything is up, so it is never followed by a start-up error.
+		ready := func() {
+			where := "on " + agentSettings.DockerHost
+			if agentSettings.Fake {
+				where = "in memory (--fake-runtime)"
+			}
+			printf("helios agent %q: running containers %s\n", agentSettings.Name, where)
+			printf("try: helios -z %s hosts\n", daemon.URL(m.APIAddr()))
+		}
+		agentDone <- named("agent", daemon.RunAgent(agentCtx, agentSettings, b.Store, b.Log, b.Registry, printf, ready))
+	}()
+
+	select {
+	case <-ctx.Done():
+	case err = <-agentDone:
+		agentDone = nil
+	case err = <-masterDone:
+		masterDone = nil
 	}
-	return nil
+	stopAgent()
+	if agentDone != nil {
+		if aerr := <-agentDone; err == nil {
+			err = aerr
+		}
+	}
+	stopMaster()
+	if masterDone != nil {
+		if merr := <-masterDone; err == nil {
+			err = merr
+		}
+	}
+	if ctx.Err() != nil {
+		return nil // stopped by a signal: what failed while stopping is not the news
+	}
+	return err
 }
 
 // stateDir is the agent's state dir: --state-dir, else next to the solo's etcd data. A

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,6 +160,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Gatherer != nil {
 		s.routes["GET /metrics"] = true
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+		s.metrics.initRoute("GET /metrics", http.MethodGet, false)
 	}
 	return http.HandlerFunc(s.serveHTTP), nil
 }
@@ -166,6 +168,8 @@ func New(cfg Config) (http.Handler, error) {
 func (s *server) handle(pattern string, h http.HandlerFunc) {
 	s.routes[pattern] = true
 	s.mux.HandleFunc(pattern, h)
+	method, _, _ := strings.Cut(pattern, " ")
+	s.metrics.initRoute(pattern, methodLabel(method), s.streams[pattern])
 }
 
 // handleStream registers a route whose answer lasts as long as the client listens: its

@@ -139,5 +139,8 @@ func fillHostStatus(st model.HostStatus) model.HostStatus {
 	if st.Statuses == nil {
 		st.Statuses = map[model.JobID]model.TaskStatus{}
 	}
+	if st.Environment == nil {
+		st.Environment = map[string]string{}
+	}
 	return st
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -108,4 +109,34 @@ func TestBulkHostStatuses(t *testing.T) {
 		t.Fatalf("empty request answered %+v", none)
 	}
 	e.expect(e.do("POST", "/hosts/statuses", ``), http.StatusBadRequest, model.StatusBadRequest, nil)
+}
+
+// "environment" is always in a host's status, {} when the agent passes none (or has not
+// reported yet), as the docs and the original have it.
+func TestHostStatusAlwaysHasEnvironment(t *testing.T) {
+	e := newEnv(t)
+	e.registerHost("bare")
+	e.registerHost("empty")
+	e.registerHost("set")
+	if err := e.store.PutHostEnvironment(ctxT(t), "empty", map[string]string{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutHostEnvironment(ctxT(t), "set", map[string]string{"A": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bare": `{}`, "empty": `{}`, "set": `{"A":"1"}`}
+	for host, env := range want {
+		var got map[string]json.RawMessage
+		e.expect(e.do("GET", "/hosts/"+host+"/status", nil), http.StatusOK, "", &got)
+		if string(got["environment"]) != env {
+			t.Errorf("GET /hosts/%s/status environment = %s, want %s", host, got["environment"], env)
+		}
+	}
+	var bulk map[string]map[string]json.RawMessage
+	e.expect(e.do("POST", "/hosts/statuses", []string{"bare", "empty", "set"}), http.StatusOK, "", &bulk)
+	for host, env := range want {
+		if string(bulk[host]["environment"]) != env {
+			t.Errorf("POST /hosts/statuses %s environment = %s, want %s", host, bulk[host]["environment"], env)
+		}
+	}
 }

@@ -43,6 +43,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
+// initRoute creates a route's series at zero, as Prometheus advises, so alert rules see
+// them before the first request: the duration histogram and the request count of its
+// success code (other codes appear with their first answer: they are not known before).
+func (m *metrics) initRoute(route, method string, stream bool) {
+	m.requests.WithLabelValues(route, method, "200")
+	if !stream {
+		m.duration.WithLabelValues(route, method)
+	}
+}
+
 // observe counts a request and, unless it was a long-lived stream, its duration.
 func (m *metrics) observe(route, method string, code int, d time.Duration, stream bool) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()

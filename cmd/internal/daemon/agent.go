@@ -145,8 +145,9 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	return s, nil
 }
 
-// RunAgent runs an agent over st until ctx ends, serving reg on s.MetricsAddr.
-func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Logger, reg *prometheus.Registry, out func(format string, args ...any)) error {
+// RunAgent runs an agent over st until ctx ends, serving reg on s.MetricsAddr. ready (if
+// not nil) is called once the agent is set up and about to run.
+func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Logger, reg *prometheus.Registry, out func(format string, args ...any), ready func()) error {
 	var rt agent.Runtime
 	portFree := func(string, int) bool { return true }
 	if s.Fake {
@@ -203,6 +204,9 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
 		out("helios agent %q: metrics on %s/metrics\n", s.Name, URL(l.Addr()))
+	}
+	if ready != nil {
+		ready()
 	}
 	return a.Run(ctx)
 }

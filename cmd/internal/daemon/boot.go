@@ -21,7 +21,8 @@ type Base struct {
 type EndpointsFunc func(ctx context.Context, c *ucli.Context, log *zap.Logger) (endpoints []string, stop func(), err error)
 
 // Boot builds the logger and registry from the common flags, finds etcd with endpoints and
-// connects the store. close releases everything in reverse order.
+// connects the store. close releases everything in reverse order and logs "stopped", the
+// daemon's last log line.
 func Boot(ctx context.Context, c *ucli.Context, endpoints EndpointsFunc) (b *Base, close func(), err error) {
 	log, err := NewLogger(c.String("log-level"), c.Bool("log-console"))
 	if err != nil {
@@ -32,6 +33,7 @@ func Boot(ctx context.Context, c *ucli.Context, endpoints EndpointsFunc) (b *Bas
 		for i := len(closers) - 1; i >= 0; i-- {
 			closers[i]()
 		}
+		log.Info("stopped")
 		_ = log.Sync() //nolint:errcheck // nothing to do about a failed flush at exit
 	}
 	reg := NewRegistry()

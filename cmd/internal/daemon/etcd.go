@@ -3,11 +3,24 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/helios-go/helios/store"
 	ucli "github.com/urfave/cli/v2"
 	"go.uber.org/zap"
 )
+
+// HomeDir is where a daemon keeps its data by default: ~/.helios/<name>, a fixed place
+// whatever directory the daemon was started from. Without a home directory it is under the
+// system's temporary directory.
+func HomeDir(name string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return filepath.Join(os.TempDir(), "helios", name)
+	}
+	return filepath.Join(home, ".helios", name)
+}
 
 // EtcdFlags choose between an external etcd cluster (--etcd) and an embedded member.
 func EtcdFlags(defaultDataDir string) []ucli.Flag {

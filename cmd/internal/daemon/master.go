@@ -19,7 +19,7 @@ import (
 func MasterFlags() []ucli.Flag {
 	host, _ := os.Hostname()
 	return []ucli.Flag{
-		&ucli.StringFlag{Name: "name", Value: host, Usage: "master name, as `helios masters` lists it"},
+		&ucli.StringFlag{Name: "name", Value: host, Usage: "`NAME` of this master, as 'helios masters' lists it"},
 		&ucli.StringFlag{Name: "http", Value: ":5801", Usage: "address of the REST API (and /metrics)"},
 		&ucli.StringFlag{Name: "metrics", Usage: "optional second address serving only /metrics, e.g. 127.0.0.1:5802"},
 		&ucli.StringSliceFlag{Name: "whitelisted-capability", Usage: "Linux capability jobs may add with addCapabilities (repeatable; default: none)"},
