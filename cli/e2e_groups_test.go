@@ -129,7 +129,7 @@ func TestDeploymentGroupLifecycle(t *testing.T) {
 		` \(parallelism=1, timeout=300, overlap=false, token=, ignoreFailures=false, migrate=false\)\n\n`+
 		`web1 -> RUNNING \(1/2\)\nweb2 -> RUNNING \(2/2\)\n\nDone\.\nDuration: \d+\.\d\d s\n$`)
 
-	r = x.ok("--json", "rolling-update", "-p", "2", "svc:2", "web")
+	r = x.ok("--json", "rolling-update", "svc:2", "web", "--parallelism", "2")
 	var res map[string]any
 	decode(t, r.out, &res)
 	if res["status"] != "DONE" || res["parallelism"] != 2.0 || res["timeout"] != 300.0 || res["token"] != "" || res["migrate"] != false {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/helios-go/helios/model"
@@ -33,7 +34,8 @@ func parseGroupSelectors(exprs []string) ([]model.HostSelector, error) {
 	for _, e := range exprs {
 		s, err := model.ParseHostSelector(e)
 		if err != nil {
-			return nil, usagef("Bad host selector expression: '%s' (%v)", e, err)
+			why := strings.TrimPrefix(err.Error(), fmt.Sprintf("invalid host selector %q: ", e))
+			return nil, usagef("Bad host selector expression: '%s': %s", e, why)
 		}
 		out = append(out, s)
 	}
