@@ -218,6 +218,7 @@ func (r *runner) commands() []*ucli.Command {
 			Action:      func(c *ucli.Context) error { return r.printVersion(c, false) },
 		},
 	}
+	cmds = append(cmds, r.groupCommands()...)
 	for _, c := range cmds {
 		c.Action = r.eachTarget(c.Action)
 		c.OnUsageError = func(_ *ucli.Context, err error, _ bool) error {
