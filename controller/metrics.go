@@ -53,6 +53,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{resultDone, resultFailed, resultRolledBack, resultPaused} {
 		m.rolloutsEnded.WithLabelValues(r)
 	}
+	for _, a := range []model.RolloutAction{model.ActionUndeployOldJobs, model.ActionDeployNewJob, model.ActionAwaitRunning,
+		model.ActionForceUndeployJobs, model.ActionAwaitUndeployed, model.ActionMarkUndeployed,
+		model.ActionRollbackUndeploy, model.ActionRollbackRestore} {
+		m.stepDuration.WithLabelValues(string(a))
+	}
 	if reg != nil {
 		reg.MustRegister(m.leader, m.rolloutsStarted, m.rolloutsEnded, m.stepDuration, m.memberChanges)
 	}
