@@ -12,6 +12,7 @@ import (
 	"github.com/helios-go/helios/agent/fake"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -26,7 +27,7 @@ func TestAgentsOfTwoClustersShareAnEngineAndAHostName(t *testing.T) {
 	var hs []*harness
 	for i, root := range []string{testRoot + "-a", testRoot + "-b"} {
 		h := newHarness(t)
-		h.st = store.New(etcdCli, store.Config{Prefix: root})
+		h.st = storetest.OpenEndpoints(t, etcdCli.Endpoints(), store.Config{Prefix: root})
 		h.rt, h.name = rt, name
 		reg := prometheus.NewRegistry()
 		regs[h] = reg

@@ -60,7 +60,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	return &harness{
 		t:    t,
-		st:   store.New(etcdCli, store.Config{Prefix: testRoot}),
+		st:   storetest.OpenEndpoints(t, etcdCli.Endpoints(), store.Config{Prefix: testRoot}),
 		rt:   fake.New(),
 		name: fmt.Sprintf("host%d", hostSeq.Add(1)),
 		dir:  t.TempDir(),
@@ -73,7 +73,7 @@ func (h *harness) config() agent.Config {
 		Store:   h.st,
 		Runtime: h.rt,
 		KeepUp: func(ctx context.Context) error {
-			return store.KeepLeased(ctx, etcdCli, 2*time.Second, nil, func(ctx context.Context, lease clientv3.LeaseID) error {
+			return h.st.KeepLeased(ctx, 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
 				return h.st.PutUp(ctx, h.name, lease)
 			})
 		},
@@ -485,7 +485,7 @@ func TestRefusesOtherIDOnLiveHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer etcdCli.Revoke(ctx, lease.ID)
-	if err := h.st.PutUp(ctx, h.name, lease.ID); err != nil {
+	if err := h.st.PutUp(ctx, h.name, store.LeaseID(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
 	a, err := agent.New(h.config())

@@ -11,6 +11,7 @@ import (
 	"github.com/helios-go/helios/agent"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 	"go.uber.org/zap"
 )
 
@@ -30,13 +31,8 @@ func outageHarness(t *testing.T) (h *harness, e *store.Embedded, restart func())
 	}
 	current := e
 	t.Cleanup(func() { current.Close() })
-	cli, err := store.Connect(context.Background(), e.Endpoints(), time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
 	h = newHarness(t)
-	h.st = store.New(cli, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
+	h.st = storetest.Open(t, e, store.Config{Prefix: testRoot, RequestTimeout: time.Second})
 	restart = func() {
 		if current, err = store.StartEmbedded(context.Background(), cfg); err != nil {
 			t.Fatal(err)

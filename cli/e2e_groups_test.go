@@ -25,7 +25,7 @@ func (x *h) hollowAgent(name string, labels map[string]string) {
 		Store:   st,
 		Runtime: fake.New(),
 		KeepUp: func(ctx context.Context) error {
-			return store.KeepLeased(ctx, st.Client(), 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
+			return st.KeepLeased(ctx, 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
 				return st.PutUp(ctx, name, lease)
 			})
 		},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 )
 
 // The hosts table of an UP host with agent and host info, and of a DOWN one, as the
@@ -38,7 +39,7 @@ func TestHostsTableWithAgentInfoGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := x.m.Store.PutUp(ctx, "b-up.example.com", lease.ID); err != nil {
+	if err := x.m.Store.PutUp(ctx, "b-up.example.com", store.LeaseID(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
 	// The DOWN host's agent started 5 h ago and was last seen after 2 h of uptime.

@@ -16,8 +16,8 @@ import (
 // leader undeploys it from every host (even with a token set) and removes it with its
 // history; a job without expiry, and one expiring later, are left alone.
 func TestExpiredJobIsUndeployedEverywhereAndRemoved(t *testing.T) {
-	cli, _ := storetest.NewEtcd(t)
-	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	_, e := storetest.NewEtcd(t)
+	st := storetest.Open(t, e, store.Config{RequestTimeout: 2 * time.Second})
 	ctx := context.Background()
 	for _, h := range []string{"h1", "h2"} {
 		if err := st.RegisterHost(ctx, h, "id-"+h); err != nil {

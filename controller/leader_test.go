@@ -53,8 +53,8 @@ func eventually(t *testing.T, timeout time.Duration, cond func() error) {
 // TestLeaderRecordsHostsDownAndFailsOver: one of two masters leads and records when a
 // host's agent went away; when it stops, the other takes over and keeps recording.
 func TestLeaderRecordsHostsDownAndFailsOver(t *testing.T) {
-	cli, _ := storetest.NewEtcd(t)
-	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	cli, e := storetest.NewEtcd(t)
+	st := storetest.Open(t, e, store.Config{RequestTimeout: 2 * time.Second})
 	ctx := context.Background()
 
 	stopFirst := startTestMaster(t, st, "first")
@@ -93,7 +93,7 @@ func TestLeaderRecordsHostsDownAndFailsOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutUp(ctx, "busy", lease.ID); err != nil {
+	if err := st.PutUp(ctx, "busy", store.LeaseID(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
 	before := time.Now()
@@ -115,8 +115,8 @@ func TestLeaderRecordsHostsDownAndFailsOver(t *testing.T) {
 // TestHostsDownTooLongAreDeregistered: with an agent reaping timeout, a host recorded down
 // for longer is deregistered with its deployments; an UP host is kept.
 func TestHostsDownTooLongAreDeregistered(t *testing.T) {
-	cli, _ := storetest.NewEtcd(t)
-	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	cli, e := storetest.NewEtcd(t)
+	st := storetest.Open(t, e, store.Config{RequestTimeout: 2 * time.Second})
 	ctx := context.Background()
 	for _, h := range []string{"gone", "alive"} {
 		if err := st.RegisterHost(ctx, h, "id-"+h); err != nil {
@@ -127,7 +127,7 @@ func TestHostsDownTooLongAreDeregistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutUp(ctx, "alive", lease.ID); err != nil {
+	if err := st.PutUp(ctx, "alive", store.LeaseID(lease.ID)); err != nil {
 		t.Fatal(err)
 	}
 	startTestMaster(t, st, "m", func(c *MasterConfig) { c.AgentReapingTimeout = time.Second })

@@ -164,7 +164,7 @@ func (m *Master) register(ctx context.Context) error {
 		Version:   model.Version,
 		StartTime: time.Now().UnixMilli(),
 	}
-	err := store.KeepLeased(ctx, m.cfg.Store.Client(), m.cfg.LeaseTTL, m.log, func(ctx context.Context, lease store.LeaseID) error {
+	err := m.cfg.Store.KeepLeased(ctx, m.cfg.LeaseTTL, m.log, func(ctx context.Context, lease store.LeaseID) error {
 		return m.cfg.Store.PutMaster(ctx, info, lease)
 	})
 	if ctx.Err() != nil {

@@ -17,22 +17,21 @@ import (
 // later, whether it was waiting or leading. Each master has its own etcd client, closed as
 // soon as Run returns, as the binaries do.
 func TestStoppedMasterLeavesAtOnce(t *testing.T) {
-	cli, e := storetest.NewEtcd(t)
-	observer := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	_, e := storetest.NewEtcd(t)
+	observer := storetest.Open(t, e, store.Config{RequestTimeout: 2 * time.Second})
 	ctx := context.Background()
 	const ttl = 30 * time.Second // far longer than the few seconds allowed below
 	start := func(name string) (stop func()) {
-		mcli, err := store.Connect(ctx, e.Endpoints(), storetest.DialTimeout, nil)
+		st, err := store.Open(ctx, store.ConnectConfig{Endpoints: e.Endpoints(), DialTimeout: storetest.DialTimeout}, store.Config{RequestTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { mcli.Close() })
-		st := store.New(mcli, store.Config{RequestTimeout: 2 * time.Second})
+		t.Cleanup(func() { _ = st.Close() })
 		stopMaster := startTestMaster(t, st, name, func(c *MasterConfig) { c.LeaseTTL, c.LeaderTTL = ttl, ttl })
 		eventually(t, 10*time.Second, func() error { return listed(ctx, observer, name, true) })
 		return func() {
 			stopMaster()
-			mcli.Close()
+			_ = st.Close()
 		}
 	}
 	stopLeader := start("leader")

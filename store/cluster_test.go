@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 	"go.uber.org/zap"
 )
 
@@ -94,10 +95,7 @@ func TestQuorumLossAndRecovery(t *testing.T) {
 		t.Skip("fault test: starts a three-member etcd cluster (run without -short)")
 	}
 	c := newCluster(t, 3)
-	cli, err := store.Connect(context.Background(), c.endpoints(), time.Second, nil)
-	mustNil(t, "connect", err)
-	defer cli.Close()
-	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	st := storetest.OpenEndpoints(t, c.endpoints(), store.Config{RequestTimeout: 2 * time.Second})
 	ctx := testCtx(t)
 
 	mustNil(t, "register before", st.RegisterHost(ctx, "h1", "id1"))
@@ -107,7 +105,7 @@ func TestQuorumLossAndRecovery(t *testing.T) {
 
 	c.stop(1)
 	start := time.Now()
-	err = st.RegisterHost(ctx, "h3", "id3")
+	err := st.RegisterHost(ctx, "h3", "id3")
 	if !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("write without quorum: %v, want ErrUnavailable", err)
 	}
@@ -131,10 +129,7 @@ func TestQuorumLossAndRecovery(t *testing.T) {
 func TestOneDeadEndpointInTheListIsTolerated(t *testing.T) {
 	_, _, e := newStore(t, store.Config{})
 	dead := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
-	cli, err := store.Connect(context.Background(), append([]string{dead}, e.Endpoints()...), time.Second, nil)
-	mustNil(t, "connect", err)
-	defer cli.Close()
-	st := store.New(cli, store.Config{RequestTimeout: 3 * time.Second})
+	st := storetest.OpenEndpoints(t, append([]string{dead}, e.Endpoints()...), store.Config{RequestTimeout: 3 * time.Second})
 	ctx := testCtx(t)
 	for i := 0; i < 5; i++ {
 		if err := st.RegisterHost(ctx, fmt.Sprintf("h%d", i), "id"); err != nil {

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 )
 
 func TestClusterUIDCreatedOnceThenKept(t *testing.T) {
-	st, cli, _ := newStore(t, store.Config{})
+	st, cli, e := newStore(t, store.Config{})
 	ctx := testCtx(t)
 	got, err := st.EnsureClusterUID(ctx, "first")
 	mustNil(t, "create", err)
@@ -25,7 +26,7 @@ func TestClusterUIDCreatedOnceThenKept(t *testing.T) {
 		t.Fatal("a second proposal wrote to etcd")
 	}
 	// Another key root is another cluster, with an id of its own.
-	other := store.New(cli, store.Config{Prefix: "/other"})
+	other := storetest.Open(t, e, store.Config{Prefix: "/other"})
 	if got, err := other.EnsureClusterUID(ctx, "second"); err != nil || got != "second" {
 		t.Fatalf("other root = %q, %v; want second", got, err)
 	}

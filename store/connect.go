@@ -3,9 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // Client keepalive: ping an idle connection every 10 s and drop it after 3 s without an
@@ -15,9 +12,24 @@ const (
 	keepAliveTimeout = 3 * time.Second
 )
 
-// Connect returns an etcd client for endpoints. It does not wait for etcd to answer (an
-// agent must start and keep its containers even while etcd is down): the first request
-// fails with ErrUnavailable instead. dialTimeout bounds each connection attempt.
-func Connect(ctx context.Context, endpoints []string, dialTimeout time.Duration, log *zap.Logger) (*clientv3.Client, error) {
-	return ConnectWith(ctx, ConnectConfig{Endpoints: endpoints, DialTimeout: dialTimeout, Logger: log})
+// Open connects to etcd and returns a Store over it; Close releases the connection. It
+// does not wait for etcd to answer (an agent must start and keep its containers even while
+// etcd is down): the first request fails with ErrUnavailable instead. A bad certificate
+// file fails here, at once, naming the file.
+func Open(ctx context.Context, cc ConnectConfig, cfg Config) (*Store, error) {
+	cli, err := connect(ctx, cc)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(cli, cfg)
+	s.owned = true
+	return s, nil
+}
+
+// Close closes the etcd connection Open made.
+func (s *Store) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.cli.Close()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -108,7 +109,7 @@ func TestHostDownRecordedOnceAndClearedByUp(t *testing.T) {
 
 	lease, err := cli.Grant(ctx, 5)
 	mustNil(t, "grant", err)
-	mustNil(t, "up", st.PutUp(ctx, "h1", lease.ID))
+	mustNil(t, "up", st.PutUp(ctx, "h1", store.LeaseID(lease.ID)))
 	hs, err = st.HostStatus(ctx, "h1")
 	mustNil(t, "host status", err)
 	if hs.Status != model.HostUp || hs.DownSince != 0 {
@@ -137,7 +138,7 @@ func TestHostDownRecordedOnceAndClearedByUp(t *testing.T) {
 }
 
 func TestClusterIDClaimedOnceAndChecked(t *testing.T) {
-	st, cli, _ := newStore(t, store.Config{})
+	st, cli, e := newStore(t, store.Config{})
 	ctx := testCtx(t)
 	mustNil(t, "claim", st.EnsureClusterID(ctx, "prod"))
 	mustNil(t, "same id again", st.EnsureClusterID(ctx, "prod"))
@@ -150,6 +151,6 @@ func TestClusterIDClaimedOnceAndChecked(t *testing.T) {
 		t.Fatal("a refused cluster id wrote to etcd")
 	}
 	// Another key root is another cluster.
-	other := store.New(cli, store.Config{Prefix: "/other"})
+	other := storetest.Open(t, e, store.Config{Prefix: "/other"})
 	mustNil(t, "other root", other.EnsureClusterID(ctx, "staging"))
 }

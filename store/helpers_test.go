@@ -19,7 +19,7 @@ func newStore(t testing.TB, cfg store.Config) (*store.Store, *clientv3.Client, *
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 2 * time.Second
 	}
-	return store.New(cli, cfg), cli, e
+	return storetest.Open(t, e, cfg), cli, e
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -289,7 +289,7 @@ func (s *Store) PutHostEnvironment(ctx context.Context, host string, env map[str
 }
 
 // PutUp marks the host UP for as long as lease lives: etcd deletes the key with the lease.
-func (s *Store) PutUp(ctx context.Context, host string, lease clientv3.LeaseID) error {
+func (s *Store) PutUp(ctx context.Context, host string, lease LeaseID) error {
 	if err := ValidName("host", host); err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (s *Store) PutUp(ctx context.Context, host string, lease clientv3.LeaseID) 
 	}
 	// The host is up again: the controller's record of when it went down goes with it.
 	_, err = s.txn(ctx, "put-up", nil, []clientv3.Op{
-		clientv3.OpPut(s.keys.Up(host), val, clientv3.WithLease(lease)),
+		clientv3.OpPut(s.keys.Up(host), val, clientv3.WithLease(clientv3.LeaseID(lease))),
 		clientv3.OpDelete(s.keys.DownSince(host)),
 	})
 	return err

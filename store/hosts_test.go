@@ -13,12 +13,12 @@ import (
 )
 
 // grantUp marks host UP under a fresh lease and returns the lease.
-func grantUp(t *testing.T, s *store.Store, host string) clientv3.LeaseID {
+func grantUp(t *testing.T, cli *clientv3.Client, s *store.Store, host string) clientv3.LeaseID {
 	t.Helper()
 	ctx := context.Background()
-	l, err := s.Client().Grant(ctx, 30)
+	l, err := cli.Grant(ctx, 30)
 	mustNil(t, "grant", err)
-	mustNil(t, "put up", s.PutUp(ctx, host, l.ID))
+	mustNil(t, "put up", s.PutUp(ctx, host, store.LeaseID(l.ID)))
 	return l.ID
 }
 
@@ -37,7 +37,7 @@ func TestRegisterHostIDRules(t *testing.T) {
 	mustNil(t, "create", s.CreateJob(ctx, job))
 	mustNil(t, "deploy", s.Deploy(ctx, "h1", model.Deployment{JobID: job.ID}, ""))
 
-	lease := grantUp(t, s, "h1")
+	lease := grantUp(t, cli, s, "h1")
 	before = revision(t, cli)
 	err := s.RegisterHost(ctx, "h1", "id2")
 	wantErr(t, "register other id while up", err, store.ErrConflict)
@@ -82,7 +82,7 @@ func TestListHostsSorted(t *testing.T) {
 }
 
 func TestHostStatusContents(t *testing.T) {
-	s, _, _ := newStore(t, store.Config{})
+	s, cli, _ := newStore(t, store.Config{})
 	ctx := testCtx(t)
 	job := newJob(t, "web", "")
 	mustNil(t, "create", s.CreateJob(ctx, job))
@@ -97,7 +97,7 @@ func TestHostStatusContents(t *testing.T) {
 	mustNil(t, "env", s.PutHostEnvironment(ctx, "web1", map[string]string{"DC": "lon"}))
 	ts := model.TaskStatus{Goal: model.GoalStart, State: model.StateRunning, ContainerID: "c1"}
 	mustNil(t, "task status", s.SetTaskStatus(ctx, "web1", job.ID, ts, false))
-	grantUp(t, s, "web1")
+	grantUp(t, cli, s, "web1")
 
 	hs, err := s.HostStatus(ctx, "web1")
 	mustNil(t, "host status", err)
@@ -155,7 +155,7 @@ func TestDeregisterHostRemovesEverything(t *testing.T) {
 		}
 		mustNil(t, "labels", s.PutHostLabels(ctx, h, map[string]string{"x": "y"}))
 	}
-	grantUp(t, s, "h1")
+	grantUp(t, cli, s, "h1")
 
 	wantErr(t, "deregister unknown", s.DeregisterHost(ctx, "nope"), store.ErrHostNotFound)
 	mustNil(t, "deregister", s.DeregisterHost(ctx, "h1"))

@@ -25,7 +25,8 @@ const (
 // unreachable longer than ttl, or someone revoked the lease) it takes a new lease and calls
 // attach again, backing off while etcd cannot be reached. When ctx is done it revokes the
 // lease, so bound keys vanish at once rather than after ttl, and returns ctx.Err().
-func KeepLeased(ctx context.Context, cli *clientv3.Client, ttl time.Duration, log *zap.Logger, attach func(ctx context.Context, lease LeaseID) error) error {
+func (s *Store) KeepLeased(ctx context.Context, ttl time.Duration, log *zap.Logger, attach func(ctx context.Context, lease LeaseID) error) error {
+	cli := s.cli
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -34,7 +35,7 @@ func KeepLeased(ctx context.Context, cli *clientv3.Client, ttl time.Duration, lo
 	for {
 		sess, err := newSession(ctx, cli, secs)
 		if err == nil {
-			if err = attach(ctx, sess.Lease()); err != nil {
+			if err = attach(ctx, LeaseID(sess.Lease())); err != nil {
 				err = fmt.Errorf("attach to lease %x: %w", int64(sess.Lease()), err)
 			}
 			if err == nil {
@@ -89,4 +90,4 @@ func revoke(ctx context.Context, cli *clientv3.Client, id clientv3.LeaseID, log 
 }
 
 // LeaseID names an etcd lease, so callers outside store need not import the etcd client.
-type LeaseID = clientv3.LeaseID
+type LeaseID int64

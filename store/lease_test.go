@@ -13,10 +13,10 @@ func TestKeepLeasedReattachesAfterRevoke(t *testing.T) {
 	s, cli, _ := newStore(t, store.Config{})
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	leases := make(chan clientv3.LeaseID, 10)
+	leases := make(chan store.LeaseID, 10)
 	done := make(chan error, 1)
 	go func() {
-		done <- store.KeepLeased(ctx, cli, time.Second, nil, func(ctx context.Context, l clientv3.LeaseID) error {
+		done <- s.KeepLeased(ctx, time.Second, nil, func(ctx context.Context, l store.LeaseID) error {
 			if err := s.PutUp(ctx, "h1", l); err != nil {
 				return err
 			}
@@ -34,7 +34,7 @@ func TestKeepLeasedReattachesAfterRevoke(t *testing.T) {
 		t.Fatal("up key expired although the lease is kept alive")
 	}
 
-	_, err := cli.Revoke(ctx, first)
+	_, err := cli.Revoke(ctx, clientv3.LeaseID(first))
 	mustNil(t, "revoke", err)
 	second := recv(t, leases, "attach after revoke")
 	if second == first {

@@ -9,7 +9,7 @@ import (
 )
 
 // PutMaster announces a live master for as long as lease lives.
-func (s *Store) PutMaster(ctx context.Context, info model.MasterInfo, lease clientv3.LeaseID) error {
+func (s *Store) PutMaster(ctx context.Context, info model.MasterInfo, lease LeaseID) error {
 	if err := ValidName("master name", info.Name); err != nil {
 		return err
 	}
@@ -17,7 +17,7 @@ func (s *Store) PutMaster(ctx context.Context, info model.MasterInfo, lease clie
 	if err != nil {
 		return err
 	}
-	return s.put(ctx, "put-master", s.keys.Master(info.Name), val, clientv3.WithLease(lease))
+	return s.put(ctx, "put-master", s.keys.Master(info.Name), val, clientv3.WithLease(clientv3.LeaseID(lease)))
 }
 
 // ListMasters returns the live masters, sorted by name.

@@ -26,14 +26,15 @@ const casAttempts = 5
 // Store reads and writes Helios's state in etcd. It is safe for concurrent use.
 type Store struct {
 	cli     *clientv3.Client
+	owned   bool // Open made cli: Close closes it
 	cfg     Config
 	keys    Keys
 	log     *zap.Logger
 	metrics *metrics
 }
 
-// New returns a Store over cli, filling Config's defaults.
-func New(cli *clientv3.Client, cfg Config) *Store {
+// newStore returns a Store over cli, filling Config's defaults.
+func newStore(cli *clientv3.Client, cfg Config) *Store {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
@@ -51,10 +52,6 @@ func New(cli *clientv3.Client, cfg Config) *Store {
 		metrics: newMetrics(cfg.Registerer, cfg.Logger),
 	}
 }
-
-// Client is the etcd client the store uses, for callers that need etcd's own tools
-// (sessions, elections).
-func (s *Store) Client() *clientv3.Client { return s.cli }
 
 // Keys is the key builder for the store's root.
 func (s *Store) Keys() Keys { return s.keys }

@@ -71,8 +71,8 @@ func TestMasters(t *testing.T) {
 	ctx := context.Background()
 	l, err := cli.Grant(ctx, 30)
 	mustNil(t, "grant", err)
-	mustNil(t, "put m2", s.PutMaster(ctx, model.MasterInfo{Name: "m2", Version: "1"}, l.ID))
-	mustNil(t, "put m1", s.PutMaster(ctx, model.MasterInfo{Name: "m1", Version: "1"}, l.ID))
+	mustNil(t, "put m2", s.PutMaster(ctx, model.MasterInfo{Name: "m2", Version: "1"}, store.LeaseID(l.ID)))
+	mustNil(t, "put m1", s.PutMaster(ctx, model.MasterInfo{Name: "m1", Version: "1"}, store.LeaseID(l.ID)))
 	ms, err := s.ListMasters(ctx)
 	mustNil(t, "list", err)
 	if len(ms) != 2 || ms[0].Name != "m1" || ms[1].Name != "m2" {
@@ -85,5 +85,5 @@ func TestMasters(t *testing.T) {
 	if len(ms) != 0 {
 		t.Errorf("masters outlived their lease: %+v", ms)
 	}
-	wantErr(t, "bad master name", s.PutMaster(ctx, model.MasterInfo{Name: "a/b"}, l.ID), store.ErrInvalidName)
+	wantErr(t, "bad master name", s.PutMaster(ctx, model.MasterInfo{Name: "a/b"}, store.LeaseID(l.ID)), store.ErrInvalidName)
 }

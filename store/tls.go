@@ -36,9 +36,8 @@ type ConnectConfig struct {
 	Logger             *zap.Logger
 }
 
-// ConnectWith is Connect with TLS and authentication. Like Connect it does not wait for
-// etcd to answer; a bad certificate file fails here, at once, naming the file.
-func ConnectWith(ctx context.Context, cfg ConnectConfig) (*clientv3.Client, error) {
+// connect makes the etcd client Open uses, with TLS and authentication when configured.
+func connect(ctx context.Context, cfg ConnectConfig) (*clientv3.Client, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, errors.New("connect to etcd: no endpoints")
 	}

@@ -97,15 +97,14 @@ func TestConnectsOverMutualTLS(t *testing.T) {
 	}
 	t.Cleanup(e.Close)
 
-	cli, err := store.ConnectWith(ctx, store.ConnectConfig{
+	st, err := store.Open(ctx, store.ConnectConfig{
 		Endpoints: e.Endpoints(), DialTimeout: 2 * time.Second,
 		TLS: store.TLSFiles{CAFile: caFile, CertFile: clientCert, KeyFile: clientKey},
-	})
+	}, store.Config{RequestTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
-	st := store.New(cli, store.Config{RequestTimeout: 3 * time.Second})
+	defer st.Close()
 	if err := st.RegisterHost(ctx, "tls-host", "id1"); err != nil {
 		t.Fatalf("register over mutual TLS: %v", err)
 	}
@@ -114,14 +113,13 @@ func TestConnectsOverMutualTLS(t *testing.T) {
 	}
 
 	// Trusting the CA but presenting no client certificate: the server refuses.
-	anon, err := store.ConnectWith(ctx, store.ConnectConfig{
+	anonStore, err := store.Open(ctx, store.ConnectConfig{
 		Endpoints: e.Endpoints(), DialTimeout: time.Second, TLS: store.TLSFiles{CAFile: caFile},
-	})
+	}, store.Config{RequestTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer anon.Close()
-	anonStore := store.New(anon, store.Config{RequestTimeout: 2 * time.Second})
+	defer anonStore.Close()
 	if err := anonStore.RegisterHost(ctx, "intruder", "id2"); err == nil {
 		t.Fatal("a client without a certificate could write")
 	}
@@ -131,15 +129,15 @@ func TestConnectsOverMutualTLS(t *testing.T) {
 }
 
 func TestConnectRefusesHalfAClientCertificate(t *testing.T) {
-	_, err := store.ConnectWith(context.Background(), store.ConnectConfig{
+	_, err := store.Open(context.Background(), store.ConnectConfig{
 		Endpoints: []string{"https://127.0.0.1:1"}, TLS: store.TLSFiles{CertFile: "/x/client.pem"},
-	})
+	}, store.Config{})
 	if err == nil || !strings.Contains(err.Error(), "needs its key") {
 		t.Fatalf("got %v, want an error saying the certificate needs its key", err)
 	}
-	_, err = store.ConnectWith(context.Background(), store.ConnectConfig{
+	_, err = store.Open(context.Background(), store.ConnectConfig{
 		Endpoints: []string{"https://127.0.0.1:1"}, TLS: store.TLSFiles{CAFile: "/nonexistent/ca.pem"},
-	})
+	}, store.Config{})
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/ca.pem") {
 		t.Fatalf("got %v, want an error naming the missing CA file", err)
 	}

@@ -139,13 +139,13 @@ type harness struct {
 
 func newHarness(t *testing.T, mod func(*agent.Config)) *harness {
 	d := needDocker(t)
-	h := &harness{t: t, d: d, st: store.New(etcdCli, store.Config{Prefix: "/e2e"}),
+	h := &harness{t: t, d: d, st: storetest.OpenEndpoints(t, etcdCli.Endpoints(), store.Config{Prefix: "/e2e"}),
 		name: fmt.Sprintf("e2e-%s-%d", runID, hostSeq.Add(1)), dir: t.TempDir()}
 	base := 42000 + int(hostSeq.Load())*100 // disjoint ranges: agents share the engine
 	h.cfg = agent.Config{
 		Name: h.name, Store: h.st, Runtime: d,
 		KeepUp: func(ctx context.Context) error {
-			return store.KeepLeased(ctx, etcdCli, 2*time.Second, nil, func(ctx context.Context, l clientv3.LeaseID) error { return h.st.PutUp(ctx, h.name, l) })
+			return h.st.KeepLeased(ctx, 2*time.Second, nil, func(ctx context.Context, l store.LeaseID) error { return h.st.PutUp(ctx, h.name, l) })
 		},
 		WatchPrefix:    h.st.Keys().Host(h.name),
 		PortRange:      agent.PortRange{Start: base, End: base + 100},

@@ -49,9 +49,8 @@ type Store interface {
 	// For GET /deployment-group/{name}/watch: wakes when the group or its hosts change.
 	PokeDeploymentGroup(ctx context.Context, name string) <-chan struct{}
 
-	// For GET /jobs/{id}/watch: the job's history prefix, listed then watched.
-	Keys() store.Keys
-	WatchPrefix(ctx context.Context, prefix string, onReset func(kvs []store.KV, rev int64), onEvents func(evs []store.Event)) error
+	// For GET /jobs/{id}/watch: the job's history, listed then watched.
+	WatchJobHistory(ctx context.Context, id model.JobID, onReset func([]store.HistoryRecord), onEvents func([]store.HistoryRecord)) error
 }
 
 // Config configures the API handler.

@@ -39,7 +39,7 @@ type env struct {
 func newEnv(t *testing.T, mutate ...func(*Config)) *env {
 	t.Helper()
 	cli, emb := storetest.NewEtcd(t)
-	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	st := storetest.Open(t, emb, store.Config{RequestTimeout: 2 * time.Second})
 	reg := prometheus.NewRegistry()
 	cfg := Config{
 		Store:      st,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 )
 
 func TestUnknownRouteIsJSON404(t *testing.T) {
@@ -96,7 +97,7 @@ func TestListMasters(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"m2", "m1"} {
-		if err := e.store.PutMaster(ctxT(t), model.MasterInfo{Name: n, Version: testVersion}, lease.ID); err != nil {
+		if err := e.store.PutMaster(ctxT(t), model.MasterInfo{Name: n, Version: testVersion}, store.LeaseID(lease.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,10 +8,8 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"go.uber.org/zap"
 )
@@ -82,7 +80,7 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		d := newEventDedup(s.store.Keys().History(id), f)
+		d := newEventDedup(f)
 		send := func(batch [][]byte) {
 			if len(batch) == 0 {
 				return
@@ -92,9 +90,9 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 			case <-ctx.Done():
 			}
 		}
-		_ = s.store.WatchPrefix(ctx, s.store.Keys().History(id),
-			func(kvs []store.KV, _ int64) { send(d.reset(kvs, s.skipBad)) },
-			func(evs []store.Event) { send(d.events(evs, s.skipBad)) })
+		_ = s.store.WatchJobHistory(ctx, id,
+			func(recs []store.HistoryRecord) { send(d.reset(recs, s.skipBad)) },
+			func(recs []store.HistoryRecord) { send(d.events(recs, s.skipBad)) })
 	}()
 	defer func() {
 		cancel()
@@ -156,122 +154,93 @@ type eventFilter struct {
 
 func (f eventFilter) wants(host string) bool { return len(f.hosts) == 0 || f.hosts[host] }
 
-// eventDedup turns the lists and watch events of a job's history prefix into the lines of
-// one stream, each event once: keys are <prefix><host>/<20-digit ns>, so within one host
-// key order is time order and the last key sent tells what is new after a re-list.
+// eventDedup turns the lists and watch events of a job's history into the lines of one
+// stream, each event once: within one host a record's Seq orders it in time, so the last
+// Seq sent tells what is new after a re-list.
 type eventDedup struct {
-	prefix  string
 	filter  eventFilter
 	started bool
-	last    map[string]string // host -> newest key sent
+	last    map[string]string // host -> newest Seq sent
 }
 
-func newEventDedup(prefix string, f eventFilter) *eventDedup {
-	return &eventDedup{prefix: prefix, filter: f, last: map[string]string{}}
-}
-
-// pending is one event to send.
-type pending struct {
-	host string
-	key  string
-	ev   model.TaskStatusEvent
-}
-
-// hostOf is the host segment of an event key, "" for a key of another shape.
-func (d *eventDedup) hostOf(key string) string {
-	rest, ok := strings.CutPrefix(key, d.prefix)
-	if !ok {
-		return ""
-	}
-	host, ts, ok := strings.Cut(rest, "/")
-	if !ok || ts == "" || strings.Contains(ts, "/") {
-		return ""
-	}
-	return host
+func newEventDedup(f eventFilter) *eventDedup {
+	return &eventDedup{filter: f, last: map[string]string{}}
 }
 
 // reset handles a (re-)list. The first one yields the newest event per host (or those
 // since the filter's time); later ones yield what is newer than what was sent.
-func (d *eventDedup) reset(kvs []store.KV, bad func(string, error)) [][]byte {
-	byHost := map[string][]store.KV{}
-	for _, kv := range kvs {
-		h := d.hostOf(kv.Key)
-		if h == "" || !d.filter.wants(h) || kv.Key <= d.last[h] {
+func (d *eventDedup) reset(recs []store.HistoryRecord, bad func(string, error)) [][]byte {
+	byHost := map[string][]store.HistoryRecord{}
+	for _, r := range recs {
+		if !d.filter.wants(r.Host) || r.Seq <= d.last[r.Host] {
 			continue
 		}
-		byHost[h] = append(byHost[h], kv)
+		byHost[r.Host] = append(byHost[r.Host], r)
 	}
-	var out []pending
-	for h, list := range byHost {
-		sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
+	var out []store.HistoryRecord
+	for _, list := range byHost {
+		sort.Slice(list, func(i, j int) bool { return list[i].Seq < list[j].Seq })
 		if !d.started && d.filter.since < 0 {
 			list = list[len(list)-1:]
 		}
-		for _, kv := range list {
-			var ev model.TaskStatusEvent
-			if err := json.Unmarshal(kv.Value, &ev); err != nil {
-				bad(kv.Key, err)
+		for _, r := range list {
+			if r.Err != nil {
+				bad(r.Host+"/"+r.Seq, r.Err)
 				continue
 			}
-			if !d.started && d.filter.since >= 0 && ev.Timestamp < d.filter.since {
+			if !d.started && d.filter.since >= 0 && r.Event.Timestamp < d.filter.since {
 				continue
 			}
-			out = append(out, pending{host: h, key: kv.Key, ev: ev})
+			out = append(out, r)
 		}
 	}
 	d.started = true
 	// Events left out (older than since, undecodable) must not come back at the next list.
 	for h, list := range byHost {
-		if k := list[len(list)-1].Key; k > d.last[h] {
-			d.last[h] = k
+		if seq := list[len(list)-1].Seq; seq > d.last[h] {
+			d.last[h] = seq
 		}
 	}
 	// Across hosts, oldest first, as the history endpoint orders them.
 	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].ev.Timestamp != out[j].ev.Timestamp {
-			return out[i].ev.Timestamp < out[j].ev.Timestamp
+		if out[i].Event.Timestamp != out[j].Event.Timestamp {
+			return out[i].Event.Timestamp < out[j].Event.Timestamp
 		}
-		if out[i].host != out[j].host {
-			return out[i].host < out[j].host
+		if out[i].Host != out[j].Host {
+			return out[i].Host < out[j].Host
 		}
-		return out[i].key < out[j].key
+		return out[i].Seq < out[j].Seq
 	})
 	return d.emit(out)
 }
 
-// events handles one batch of watch events: new history entries, in order. Deletes (the
-// history being trimmed or removed) say nothing about the tasks.
-func (d *eventDedup) events(evs []store.Event, bad func(string, error)) [][]byte {
-	var out []pending
-	for _, e := range evs {
-		if e.Type != store.EventPut {
+// events handles one batch of new history records, in order.
+func (d *eventDedup) events(recs []store.HistoryRecord, bad func(string, error)) [][]byte {
+	var out []store.HistoryRecord
+	for _, r := range recs {
+		if !d.filter.wants(r.Host) || r.Seq <= d.last[r.Host] {
 			continue
 		}
-		h := d.hostOf(e.Key)
-		if h == "" || !d.filter.wants(h) || e.Key <= d.last[h] {
+		if r.Err != nil {
+			bad(r.Host+"/"+r.Seq, r.Err)
 			continue
 		}
-		var ev model.TaskStatusEvent
-		if err := json.Unmarshal(e.Value, &ev); err != nil {
-			bad(e.Key, err)
-			continue
-		}
-		out = append(out, pending{host: h, key: e.Key, ev: ev})
+		out = append(out, r)
 	}
 	return d.emit(out)
 }
 
-// emit encodes events as lines and remembers the newest key sent per host.
-func (d *eventDedup) emit(evs []pending) [][]byte {
-	lines := make([][]byte, 0, len(evs))
-	for _, p := range evs {
-		line, err := json.Marshal(p.ev)
+// emit encodes events as lines and remembers the newest Seq sent per host.
+func (d *eventDedup) emit(recs []store.HistoryRecord) [][]byte {
+	lines := make([][]byte, 0, len(recs))
+	for _, r := range recs {
+		line, err := json.Marshal(r.Event)
 		if err != nil {
 			continue // a decoded model value always encodes
 		}
 		lines = append(lines, line)
-		if p.key > d.last[p.host] {
-			d.last[p.host] = p.key
+		if r.Seq > d.last[r.Host] {
+			d.last[r.Host] = r.Seq
 		}
 	}
 	return lines

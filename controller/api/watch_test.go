@@ -183,9 +183,9 @@ type holdingStore struct {
 	resets  atomic.Int32
 }
 
-func (h *holdingStore) WatchPrefix(ctx context.Context, prefix string, onReset func([]store.KV, int64), onEvents func([]store.Event)) error {
-	return h.Store.WatchPrefix(ctx, prefix, func(kvs []store.KV, rev int64) {
-		onReset(kvs, rev)
+func (h *holdingStore) WatchJobHistory(ctx context.Context, id model.JobID, onReset, onEvents func([]store.HistoryRecord)) error {
+	return h.Store.WatchJobHistory(ctx, id, func(recs []store.HistoryRecord) {
+		onReset(recs)
 		if h.resets.Add(1) == 1 {
 			select {
 			case <-h.release:

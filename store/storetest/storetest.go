@@ -44,8 +44,25 @@ func newEtcd(t testing.TB, fsync bool) (*clientv3.Client, *store.Embedded) {
 // NewStore is a Store with the default configuration over a fresh etcd.
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
-	cli, _ := NewEtcd(t)
-	return store.New(cli, store.Config{})
+	_, e := NewEtcd(t)
+	return Open(t, e, store.Config{})
+}
+
+// Open is a Store configured with cfg over the embedded etcd e, closed when the test ends.
+func Open(t testing.TB, e *store.Embedded, cfg store.Config) *store.Store {
+	t.Helper()
+	return OpenEndpoints(t, e.Endpoints(), cfg)
+}
+
+// OpenEndpoints is Open over any etcd endpoints.
+func OpenEndpoints(t testing.TB, endpoints []string, cfg store.Config) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.ConnectConfig{Endpoints: endpoints, DialTimeout: DialTimeout}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
 }
 
 // Start is NewEtcd for callers without a testing.TB (a TestMain sharing one etcd among
@@ -80,7 +97,8 @@ func start(ctx context.Context, dir string, fsync bool) (*clientv3.Client, *stor
 	if err != nil {
 		return nil, nil, fmt.Errorf("start embedded etcd: %w", err)
 	}
-	cli, err := store.Connect(ctx, e.Endpoints(), DialTimeout, nil)
+	// A raw client, for tests that look at etcd itself.
+	cli, err := clientv3.New(clientv3.Config{Endpoints: e.Endpoints(), DialTimeout: DialTimeout, Context: ctx, Logger: zap.NewNop()})
 	if err != nil {
 		e.Close()
 		return nil, nil, fmt.Errorf("connect to embedded etcd: %w", err)

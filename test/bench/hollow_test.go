@@ -30,8 +30,8 @@ func BenchmarkHollowAgents(b *testing.B) {
 
 func benchHollow(b *testing.B, n int) {
 	b.StopTimer()
-	cli, _ := storetest.NewEtcd(b)
-	st := store.New(cli, store.Config{RequestTimeout: 10 * time.Second})
+	_, e := storetest.NewEtcd(b)
+	st := storetest.Open(b, e, store.Config{RequestTimeout: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() {
@@ -46,7 +46,7 @@ func benchHollow(b *testing.B, n int) {
 			Store:   st,
 			Runtime: fake.New(),
 			KeepUp: func(ctx context.Context) error {
-				return store.KeepLeased(ctx, cli, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
+				return st.KeepLeased(ctx, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
 					return st.PutUp(ctx, hosts[i], lease)
 				})
 			},

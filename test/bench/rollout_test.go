@@ -28,8 +28,8 @@ func BenchmarkRollingUpdate(b *testing.B) {
 
 func benchRollout(b *testing.B, n, par int) {
 	b.StopTimer()
-	cli, _ := storetest.NewEtcdFsync(b)
-	st := store.New(cli, store.Config{RequestTimeout: 10 * time.Second})
+	_, e := storetest.NewEtcdFsync(b)
+	st := storetest.Open(b, e, store.Config{RequestTimeout: 10 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() {
@@ -50,7 +50,7 @@ func benchRollout(b *testing.B, n, par int) {
 		a, err := agent.New(agent.Config{
 			Name: name, Store: st, Runtime: fake.New(),
 			KeepUp: func(ctx context.Context) error {
-				return store.KeepLeased(ctx, cli, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
+				return st.KeepLeased(ctx, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
 					return st.PutUp(ctx, name, lease)
 				})
 			},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 	"github.com/helios-go/helios/test/harness"
 )
 
@@ -174,12 +175,7 @@ func TestStoppedMasterUnlistedAtOnce(t *testing.T) {
 		"--etcd", etcdURL, "--master-lease-ttl", "30s", "--leader-lease-ttl", "30s")
 	harness.WaitHTTP(t, "http://"+second+"/version", 60*time.Second)
 
-	cli, err := store.Connect(context.Background(), []string{etcdURL}, 5*time.Second, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	st := store.New(cli, store.Config{})
+	st := storetest.OpenEndpoints(t, []string{etcdURL}, store.Config{})
 	// listed reports whether e2e-second is in GET /masters and among the candidates.
 	listed := func() (master, candidate bool) {
 		code, body := call(t, http.MethodGet, url+"/masters", nil)

@@ -26,8 +26,8 @@ func TestLeaderKilledMidRolloutIsResumedWithoutRepeatingSteps(t *testing.T) {
 		t.Skip("starts three helios-master processes; not in -short")
 	}
 	bins := harness.BuildBinaries(t)
-	cli, embed := storetest.NewEtcd(t)
-	st := store.New(cli, store.Config{RequestTimeout: 5 * time.Second})
+	_, embed := storetest.NewEtcd(t)
+	st := storetest.Open(t, embed, store.Config{RequestTimeout: 5 * time.Second})
 	masters := map[string]*harness.Process{}
 	urls := map[string]string{}
 	for _, name := range []string{"m1", "m2", "m3"} {

@@ -55,7 +55,7 @@ func (f *fleet) agent(name string, labels map[string]string) *hollow {
 		Store:   st,
 		Runtime: rt,
 		KeepUp: func(ctx context.Context) error {
-			return store.KeepLeased(ctx, st.Client(), 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
+			return st.KeepLeased(ctx, 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
 				return st.PutUp(ctx, name, lease)
 			})
 		},

@@ -32,7 +32,7 @@ func WithCapabilities(caps ...string) MasterOption {
 func StartMaster(t testing.TB, opts ...MasterOption) *Master {
 	t.Helper()
 	cli, embed := storetest.NewEtcd(t)
-	st := store.New(cli, store.Config{RequestTimeout: 2 * time.Second})
+	st := storetest.Open(t, embed, store.Config{RequestTimeout: 2 * time.Second})
 	cfg := controller.MasterConfig{
 		Name:     "test-master",
 		HTTPAddr: "127.0.0.1:0",

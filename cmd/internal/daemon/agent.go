@@ -165,7 +165,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		Store:   st,
 		Runtime: rt,
 		KeepUp: func(ctx context.Context) error {
-			return store.KeepLeased(ctx, st.Client(), s.LeaseTTL, log, func(ctx context.Context, lease store.LeaseID) error {
+			return st.KeepLeased(ctx, s.LeaseTTL, log, func(ctx context.Context, lease store.LeaseID) error {
 				return st.PutUp(ctx, s.Name, lease)
 			})
 		},

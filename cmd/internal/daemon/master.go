@@ -56,24 +56,23 @@ func NewRegistry() *prometheus.Registry {
 // ConnectStore connects to etcd at endpoints and wraps the client in a Store configured
 // from the common flags. close releases the client.
 func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log *zap.Logger, reg prometheus.Registerer) (st *store.Store, close func(), err error) {
-	cli, err := store.ConnectWith(ctx, store.ConnectConfig{
+	st, err = store.Open(ctx, store.ConnectConfig{
 		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
 		TLS:         store.TLSFiles{CAFile: c.String("etcd-cacert"), CertFile: c.String("etcd-cert"), KeyFile: c.String("etcd-key")},
 		Username:    c.String("etcd-username"),
 		Password:    c.String("etcd-password"),
 		Logger:      log,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	st = store.New(cli, store.Config{
+	}, store.Config{
 		Prefix:         c.String("etcd-prefix"),
 		RequestTimeout: c.Duration("etcd-timeout"),
 		Logger:         log,
 		Registerer:     reg,
 	})
-	return st, func() { _ = cli.Close() }, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, func() { _ = st.Close() }, nil
 }
 
 // StartMaster binds the master's listeners and prints where they are.
