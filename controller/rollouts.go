@@ -37,10 +37,13 @@ type rollouts struct {
 	now    func() time.Time
 
 	seen map[string]int64 // group -> start time of the rollout last counted as started
+	// deferred holds the groups whose members were not updated because a rollout was under
+	// way: their members are looked at again once it has ended.
+	deferred map[string]bool
 }
 
 func newRollouts(st *store.Store, master string, log *zap.Logger, m *metrics) *rollouts {
-	return &rollouts{st: st, master: master, log: log, m: m, now: time.Now, seen: map[string]int64{}}
+	return &rollouts{st: st, master: master, log: log, m: m, now: time.Now, seen: map[string]int64{}, deferred: map[string]bool{}}
 }
 
 // run is the LeaderLoop.
@@ -84,6 +87,11 @@ func (c *rollouts) reconcile(ctx context.Context, l *store.Leadership, membershi
 	recs, err := c.st.ListGroupRecords(ctx)
 	if err != nil {
 		return 0, err
+	}
+	for name := range c.deferred {
+		if rec, ok := recs[name]; !ok || !rec.Status.Busy() {
+			membership = true
+		}
 	}
 	if membership {
 		if err := c.updateMembers(ctx, l, recs); err != nil {
@@ -194,28 +202,36 @@ func (c *rollouts) observe(name string, w model.RolloutWorld, res model.StepResu
 
 // updateMembers recomputes every idle group's members from the hosts' labels and, where
 // they changed, records them and starts a HOSTS_CHANGED rollout as the original does.
-// Groups with a rollout under way are left until it ends: the statuses poke brings us back.
+// Groups with a rollout under way are left until it ends (deferred): the wake that sees
+// it ended looks at their members again.
 func (c *rollouts) updateMembers(ctx context.Context, l *store.Leadership, recs map[string]store.GroupRecord) error {
 	facts, err := c.st.HostFactsAll(ctx)
 	if err != nil {
 		return err
 	}
 	up := func(h string) bool { return facts[h].Up }
+	clear(c.deferred)
 	for _, name := range slices.Sorted(maps.Keys(recs)) {
 		if recs[name].Status.Busy() {
+			c.deferred[name] = true
 			continue
 		}
 		nowMs := c.now().UnixMilli()
 		changed := false
 		err := c.st.UpdateGroup(ctx, l, name, func(g model.DeploymentGroup, st model.GroupStatus) (model.DeploymentGroup, model.GroupStatus, bool) {
 			if st.Busy() {
+				c.deferred[name] = true
 				return g, st, false
 			}
 			next, ok := store.Members(g, st, facts)
-			if !ok {
+			// A host that left the group while it was down is undeployed once it is up
+			// (the original waited for the next change of members).
+			leftAndUp := slices.ContainsFunc(next.Removed, up)
+			roll := model.RollOnHostChange(g, next)
+			if !ok && !(leftAndUp && roll) {
 				return g, st, false
 			}
-			if model.RollOnHostChange(g, next) {
+			if roll {
 				g.RollingUpdateReason = model.ReasonHostsChanged
 				opts := model.ResolveRolloutOptions(g.RolloutOptions)
 				next = model.StartRollout(next, g.JobID, model.ReasonHostsChanged, opts, up, nowMs)

@@ -235,3 +235,55 @@ func TestMigrateTakesOverAManualDeployment(t *testing.T) {
 		t.Fatalf("migrate recreated the container: %d creates before, %d after", containers.Creates, after.Creates)
 	}
 }
+
+func TestHostRelabelledWhileDownLosesTheJobWhenBack(t *testing.T) {
+	f := newFleet(t)
+	f.agent("web1", web("web1"))
+	f.agent("web2", web("web2"))
+	f.group("web", "role=web")
+	id := f.job(model.Job{ID: "svc:1", Image: "busybox"})
+	f.roll("web", id, nil)
+	f.waitState("web", model.GroupDone, 30*time.Second)
+
+	f.agents["web2"].stop()
+	f.waitFor(30*time.Second, "web2 down", func() (bool, error) {
+		hs, err := f.st.HostStatus(f.ctx, "web2")
+		return err == nil && hs.Status == model.HostDown, err
+	})
+	f.agent("web2", map[string]string{"role": "retired"}) // comes back with other labels
+	f.waitFor(30*time.Second, "web2 loses the group's job", func() (bool, error) {
+		return len(f.deployments("web2")["web2"]) == 0 && f.status("web").Status == model.GroupDone, nil
+	})
+	if got := f.deployments("web1")["web1"]; !slices.Equal(got, []model.JobID{id}) {
+		t.Fatalf("web1 has %v, want %s kept", got, id)
+	}
+}
+
+func TestLabelChangeDuringARolloutIsAppliedWhenItEnds(t *testing.T) {
+	f := newFleet(t)
+	f.agent("web1", web("web1"))
+	f.agent("web2", web("web2"))
+	f.group("web", "role=web")
+	v1 := f.job(model.Job{ID: "svc:1", Image: "busybox"})
+	v2 := f.job(model.Job{ID: "svc:2", Image: "busybox"})
+	f.roll("web", v1, nil)
+	f.waitState("web", model.GroupDone, 30*time.Second)
+
+	f.roll("web", v2, &model.RolloutOptions{Canary: intp(1)})
+	f.waitState("web", model.GroupPaused, 30*time.Second)
+	if err := f.st.PutHostLabels(f.ctx, "web2", map[string]string{"role": "retired"}); err != nil {
+		t.Fatal(err)
+	}
+	// The change waits while the rollout is under way: promote it, and once it is done the
+	// group lets web2 go.
+	if code := f.call("POST", "/deployment-group/web/promote", nil, nil); code != 200 {
+		t.Fatalf("promote: %d", code)
+	}
+	f.waitFor(30*time.Second, "web2 leaves the group and loses its job", func() (bool, error) {
+		st := f.status("web")
+		return st.Status == model.GroupDone && len(st.HostStatuses) == 1 && len(f.deployments("web2")["web2"]) == 0, nil
+	})
+	if got := f.deployments("web1")["web1"]; !slices.Equal(got, []model.JobID{v2}) {
+		t.Fatalf("web1 has %v, want %s", got, v2)
+	}
+}
