@@ -20,8 +20,8 @@ run: build ## build and run helios-solo (embedded etcd + master + agent on the l
 	$(BIN)/helios-solo --log-console $(SOLO_ARGS)
 
 .PHONY: busybox-image
-busybox-image: ## import a local busybox:latest image from Debian's busybox-static (nothing is pulled)
-	$(GO) run ./test/testimage/cmd/build-busybox
+busybox-image: ## import a local busybox:latest from Debian's busybox-static (nothing is pulled; FORCE=1 replaces one Helios did not build)
+	$(GO) run ./test/testimage/cmd/build-busybox $(if $(FORCE),--force)
 
 .PHONY: test
 test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker

@@ -18,8 +18,9 @@ const BusyboxPath = "/bin/busybox"
 
 // BuildBusybox imports a busybox image (a shell and the usual tools, as the manual's
 // examples expect) from the static binary of Debian's busybox-static package: /bin/busybox
-// plus a link per applet, /bin/sh as the default command. Nothing is pulled.
-func BuildBusybox(ctx context.Context, tag string) error {
+// plus a link per applet, /bin/sh as the default command. Nothing is pulled. An image
+// under tag that Helios did not build is not replaced unless force: ErrForeignImage.
+func BuildBusybox(ctx context.Context, tag string, force bool) error {
 	bin, err := os.ReadFile(BusyboxPath)
 	if err != nil {
 		return fmt.Errorf("busybox image needs Debian's busybox-static package (apt-get install busybox-static): %w", err)
@@ -52,5 +53,5 @@ func BuildBusybox(ctx context.Context, tag string) error {
 	if err := tw.Close(); err != nil {
 		return err
 	}
-	return importImage(ctx, buf.Bytes(), tag, `CMD ["/bin/sh"]`, `ENV PATH=/bin`)
+	return importImage(ctx, buf.Bytes(), tag, force, `CMD ["/bin/sh"]`, `ENV PATH=/bin`)
 }

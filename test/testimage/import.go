@@ -3,16 +3,33 @@ package testimage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
 )
 
-// importImage imports a root file system tar as tag with the given Dockerfile changes. The
-// image it replaces under that tag is removed (when no container uses it), so repeated test
-// runs do not pile up dangling images.
-func importImage(ctx context.Context, rootfs []byte, tag string, changes ...string) error {
-	old, _ := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}}", tag).Output()
+// BuiltByLabel marks the images this package builds, so that it only ever replaces its own.
+const (
+	BuiltByLabel = "org.helios.built-by"
+	builtBy      = "helios-testimage"
+)
+
+// ErrForeignImage is returned (wrapped) when the tag to build already names an image this
+// package did not build (a busybox:latest pulled from a registry, say): it is left alone.
+var ErrForeignImage = errors.New("the tag names an image not built by Helios")
+
+// importImage imports a root file system tar as tag with the given Dockerfile changes. An
+// existing image under tag is replaced only if this package built it (or force), and is
+// then removed (when no container uses it), so repeated test runs do not pile up dangling
+// images.
+func importImage(ctx context.Context, rootfs []byte, tag string, force bool, changes ...string) error {
+	old, _ := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}} {{index .Config.Labels \""+BuiltByLabel+"\"}}", tag).Output()
+	oldID, oldBuilder, _ := strings.Cut(strings.TrimSpace(string(old)), " ")
+	if oldID != "" && oldBuilder != builtBy && !force {
+		return fmt.Errorf("%s already exists (image %.19s) and was not built by Helios; not replacing it: %w", tag, oldID, ErrForeignImage)
+	}
+	changes = append(changes, "LABEL "+BuiltByLabel+"="+builtBy)
 	args := []string{"import"}
 	for _, c := range changes {
 		args = append(args, "--change", c)
@@ -23,7 +40,7 @@ func importImage(ctx context.Context, rootfs []byte, tag string, changes ...stri
 	if err != nil {
 		return fmt.Errorf("docker import %s: %w\n%s", tag, err, out)
 	}
-	if oldID := strings.TrimSpace(string(old)); oldID != "" && !strings.Contains(string(out), strings.TrimPrefix(oldID, "sha256:")) {
+	if oldID != "" && !strings.Contains(string(out), strings.TrimPrefix(oldID, "sha256:")) {
 		_ = exec.CommandContext(ctx, "docker", "rmi", oldID).Run() //nolint:errcheck // in use by a container: keep it
 	}
 	return nil

@@ -21,7 +21,7 @@ func Build(ctx context.Context, tag string) error {
 	if err != nil {
 		return err
 	}
-	return importImage(ctx, layer, tag, `ENTRYPOINT ["/prog"]`)
+	return importImage(ctx, layer, tag, true, `ENTRYPOINT ["/prog"]`) // the tag is ours by name
 }
 
 // LayerTar compiles prog and returns the image's only layer: a tar of /prog, /tmp and
