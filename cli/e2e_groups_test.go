@@ -4,15 +4,11 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/helios-go/helios/agent"
-	"github.com/helios-go/helios/agent/fake"
 	"github.com/helios-go/helios/model"
-	"github.com/helios-go/helios/store"
-	"go.uber.org/zap"
+	"github.com/helios-go/helios/test/harness"
 )
 
 // hollowAgent starts an agent named name with labels on a fake runtime (containers come
@@ -20,35 +16,7 @@ import (
 func (x *h) hollowAgent(name string, labels map[string]string) {
 	x.t.Helper()
 	st := x.m.Store
-	a, err := agent.New(agent.Config{
-		Name:    name,
-		Store:   st,
-		Runtime: fake.New(),
-		KeepUp: func(ctx context.Context) error {
-			return st.KeepLeased(ctx, 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
-				return st.PutUp(ctx, name, lease)
-			})
-		},
-		WatchPrefix:         st.Keys().Host(name),
-		Labels:              labels,
-		StateDir:            x.t.TempDir(),
-		ResyncInterval:      2 * time.Second,
-		HealthCheckInterval: 50 * time.Millisecond,
-		Version:             "test",
-		Logger:              zap.NewNop(),
-		PortFree:            func(string, int) bool { return true },
-	})
-	if err != nil {
-		x.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = a.Run(ctx)
-	}()
-	x.t.Cleanup(func() { cancel(); wg.Wait() })
+	harness.StartHollow(x.t, harness.Hollow{Name: name, Labels: labels, Store: st})
 	x.eventually(30*time.Second, name+" up with its labels", func() bool {
 		hs, err := st.HostStatus(context.Background(), name)
 		return err == nil && hs.Status == model.HostUp && len(hs.Labels) == len(labels)

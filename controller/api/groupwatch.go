@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -26,25 +25,11 @@ func (s *server) watchGroup(w http.ResponseWriter, r *http.Request) {
 	if s.groupError(w, r, name, err) {
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", ndjson)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	s.metrics.streams.Inc()
-	defer s.metrics.streams.Dec()
-
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	if down := s.shutdownOf(r); down != nil {
-		go func() {
-			select {
-			case <-down:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+	ctx, rc, done, err := s.openStream(w, r)
+	if err != nil {
+		return // the client is gone
 	}
+	defer done()
 	pokes := s.store.PokeDeploymentGroup(ctx, name)
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()

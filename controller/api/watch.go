@@ -51,31 +51,14 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", ndjson)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass lines on as they come
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
+	ctx, rc, done, err := s.openStream(w, r)
+	if err != nil {
 		s.log.Warn("watch stream cannot flush", zap.String("job-id", string(id)), zap.Error(err))
 		return
 	}
-	s.metrics.streams.Inc()
-	defer s.metrics.streams.Dec()
 
 	// The watch runs on its own goroutine and hands batches of lines over; only this
 	// goroutine writes, so heartbeats and events never interleave.
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	if down := s.shutdownOf(r); down != nil {
-		go func() {
-			select {
-			case <-down:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
 	lines := make(chan [][]byte)
 	watchDone := make(chan struct{})
 	go func() {
@@ -95,7 +78,7 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 			func(recs []store.HistoryRecord) { send(d.events(recs, s.skipBad)) })
 	}()
 	defer func() {
-		cancel()
+		done()
 		<-watchDone // the handler returns only once the watch has stopped
 	}()
 
@@ -120,6 +103,32 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// openStream answers r with a stream of newline-delimited JSON: the status line and
+// headers are sent at once. Its context ends when the client leaves or the server shuts
+// down; done releases it (call it when the handler returns).
+func (s *server) openStream(w http.ResponseWriter, r *http.Request) (ctx context.Context, rc *http.ResponseController, done func(), err error) {
+	rc = http.NewResponseController(w)
+	w.Header().Set("Content-Type", ndjson)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass lines on as they come
+	w.WriteHeader(http.StatusOK)
+	if err := rc.Flush(); err != nil {
+		return nil, nil, nil, err
+	}
+	s.metrics.streams.Inc()
+	ctx, cancel := context.WithCancel(r.Context())
+	if down := s.shutdownOf(r); down != nil {
+		go func() {
+			select {
+			case <-down:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	return ctx, rc, func() { cancel(); s.metrics.streams.Dec() }, nil
 }
 
 // shutdownOf returns a channel closed when the http.Server answering r shuts down, nil

@@ -7,12 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/helios-go/helios/agent"
-	"github.com/helios-go/helios/agent/fake"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
-	"go.uber.org/zap"
+	"github.com/helios-go/helios/test/harness"
 )
 
 // BenchmarkHollowAgents starts N hollow agents on one embedded etcd, deploys one job to all
@@ -41,32 +39,7 @@ func benchHollow(b *testing.B, n int) {
 	hosts := make([]string, n)
 	for i := range hosts {
 		hosts[i] = fmt.Sprintf("hollow%04d", i)
-		a, err := agent.New(agent.Config{
-			Name:    hosts[i],
-			Store:   st,
-			Runtime: fake.New(),
-			KeepUp: func(ctx context.Context) error {
-				return st.KeepLeased(ctx, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
-					return st.PutUp(ctx, hosts[i], lease)
-				})
-			},
-			WatchPrefix:    st.Keys().Host(hosts[i]),
-			StateDir:       b.TempDir(),
-			ResyncInterval: 30 * time.Second,
-			Version:        "bench",
-			Logger:         zap.NewNop(),
-			PortFree:       func(string, int) bool { return true },
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
-				b.Errorf("agent %s: %v", hosts[i], err)
-			}
-		}()
+		harness.StartHollow(b, harness.Hollow{Name: hosts[i], Store: st, LeaseTTL: 10 * time.Second, ResyncInterval: 30 * time.Second})
 	}
 	waitFor(b, 2*time.Minute, "all hosts up", func() (bool, error) {
 		all, err := st.HostStatuses(ctx, nil)

@@ -7,13 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/helios-go/helios/agent"
-	"github.com/helios-go/helios/agent/fake"
 	"github.com/helios-go/helios/controller"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
-	"go.uber.org/zap"
+	"github.com/helios-go/helios/test/harness"
 )
 
 // BenchmarkRollingUpdate rolls a job, then its next version, over a deployment group of
@@ -47,25 +45,8 @@ func benchRollout(b *testing.B, n, par int) {
 	}()
 	for i := range n {
 		name := fmt.Sprintf("hollow%04d", i)
-		a, err := agent.New(agent.Config{
-			Name: name, Store: st, Runtime: fake.New(),
-			KeepUp: func(ctx context.Context) error {
-				return st.KeepLeased(ctx, 10*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
-					return st.PutUp(ctx, name, lease)
-				})
-			},
-			WatchPrefix: st.Keys().Host(name), Labels: map[string]string{"role": "bench"},
-			StateDir: b.TempDir(), ResyncInterval: 30 * time.Second, Version: "bench", Logger: zap.NewNop(),
-			PortFree: func(string, int) bool { return true },
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = a.Run(ctx)
-		}()
+		harness.StartHollow(b, harness.Hollow{Name: name, Labels: map[string]string{"role": "bench"}, Store: st,
+			LeaseTTL: 10 * time.Second, ResyncInterval: 30 * time.Second})
 	}
 	waitFor(b, 5*time.Minute, "all hosts up and labelled", func() (bool, error) {
 		facts, err := st.HostFactsAll(ctx)

@@ -51,7 +51,7 @@ func TestLeaderKilledMidRolloutIsResumedWithoutRepeatingSteps(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	f := &fleet{t: t, st: st, url: api, ctx: ctx, agents: map[string]*hollow{}, healthInterval: 400 * time.Millisecond}
+	f := &fleet{t: t, st: st, url: api, ctx: ctx, agents: map[string]*harness.HollowAgent{}, healthInterval: 400 * time.Millisecond}
 	var hosts []string
 	for i := 1; i <= 12; i++ {
 		h := fmt.Sprintf("web%d", i)

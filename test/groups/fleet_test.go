@@ -8,16 +8,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/helios-go/helios/agent"
-	"github.com/helios-go/helios/agent/fake"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/test/harness"
-	"go.uber.org/zap"
 )
 
 // fleet is a master and the hollow agents of one test.
@@ -26,15 +22,10 @@ type fleet struct {
 	st     *store.Store // the store the hollow agents and the assertions use
 	url    string       // a master's API
 	ctx    context.Context
-	agents map[string]*hollow
+	agents map[string]*harness.HollowAgent
 	// healthInterval is the agents' first health check delay: how long a host with a
 	// health check takes to reach RUNNING.
 	healthInterval time.Duration
-}
-
-type hollow struct {
-	rt   *fake.Runtime
-	stop func()
 }
 
 func newFleet(t *testing.T, opts ...harness.MasterOption) *fleet {
@@ -42,44 +33,14 @@ func newFleet(t *testing.T, opts ...harness.MasterOption) *fleet {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	m := harness.StartMaster(t, opts...)
-	return &fleet{t: t, st: m.Store, url: m.URL, ctx: ctx, agents: map[string]*hollow{}, healthInterval: 50 * time.Millisecond}
+	return &fleet{t: t, st: m.Store, url: m.URL, ctx: ctx, agents: map[string]*harness.HollowAgent{}, healthInterval: 50 * time.Millisecond}
 }
 
 // agent starts a hollow agent named name with labels and waits until it is up.
-func (f *fleet) agent(name string, labels map[string]string) *hollow {
+func (f *fleet) agent(name string, labels map[string]string) *harness.HollowAgent {
 	f.t.Helper()
 	st := f.st
-	rt := fake.New()
-	a, err := agent.New(agent.Config{
-		Name:    name,
-		Store:   st,
-		Runtime: rt,
-		KeepUp: func(ctx context.Context) error {
-			return st.KeepLeased(ctx, 2*time.Second, nil, func(ctx context.Context, lease store.LeaseID) error {
-				return st.PutUp(ctx, name, lease)
-			})
-		},
-		WatchPrefix:         st.Keys().Host(name),
-		Labels:              labels,
-		StateDir:            f.t.TempDir(),
-		ResyncInterval:      2 * time.Second,
-		HealthCheckInterval: f.healthInterval,
-		Version:             "test",
-		Logger:              zap.NewNop(),
-		PortFree:            func(string, int) bool { return true },
-	})
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(f.ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = a.Run(ctx)
-	}()
-	h := &hollow{rt: rt, stop: func() { cancel(); wg.Wait() }}
-	f.t.Cleanup(h.stop)
+	h := harness.StartHollow(f.t, harness.Hollow{Name: name, Labels: labels, Store: st, HealthCheckInterval: f.healthInterval})
 	f.agents[name] = h
 	f.waitFor(30*time.Second, name+" up", func() (bool, error) {
 		hs, err := st.HostStatus(f.ctx, name)

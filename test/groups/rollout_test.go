@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/test/harness"
 )
 
 func web(n string) map[string]string { return map[string]string{"role": "web", "name": n} }
@@ -103,9 +104,9 @@ func failingJob(id string) model.Job {
 	return model.Job{ID: model.JobID(id), Image: "busybox", HealthCheck: &model.HealthCheck{Type: "exec", Command: []string{"false"}}}
 }
 
-func failExecChecks(hs ...*hollow) {
+func failExecChecks(hs ...*harness.HollowAgent) {
 	for _, h := range hs {
-		h.rt.SetExec(func(_ string, cmd []string) (int, error) {
+		h.Runtime.SetExec(func(_ string, cmd []string) (int, error) {
 			if len(cmd) > 0 && cmd[0] == "false" {
 				return 1, nil
 			}
@@ -116,7 +117,7 @@ func failExecChecks(hs ...*hollow) {
 
 func TestTimeoutFailsAndAutoRollbackRestoresThePreviousJob(t *testing.T) {
 	f := newFleet(t)
-	var hs []*hollow
+	var hs []*harness.HollowAgent
 	for _, h := range []string{"web1", "web2", "web3"} {
 		hs = append(hs, f.agent(h, web(h)))
 	}
@@ -217,7 +218,7 @@ func TestMigrateTakesOverAManualDeployment(t *testing.T) {
 		ts, err := f.st.TaskStatuses(f.ctx, "web1")
 		return ts[id].State == model.StateRunning, err
 	})
-	containers := f.agents["web1"].rt.Counts()
+	containers := f.agents["web1"].Runtime.Counts()
 
 	f.roll("web", id, nil)
 	st := f.waitState("web", model.GroupFailed, 30*time.Second)
@@ -231,7 +232,7 @@ func TestMigrateTakesOverAManualDeployment(t *testing.T) {
 	if err != nil || d.DeploymentGroupName != "web" {
 		t.Fatalf("deployment after migrate: %+v %v, want it owned by group web", d, err)
 	}
-	if after := f.agents["web1"].rt.Counts(); after.Creates != containers.Creates {
+	if after := f.agents["web1"].Runtime.Counts(); after.Creates != containers.Creates {
 		t.Fatalf("migrate recreated the container: %d creates before, %d after", containers.Creates, after.Creates)
 	}
 }
@@ -245,7 +246,7 @@ func TestHostRelabelledWhileDownLosesTheJobWhenBack(t *testing.T) {
 	f.roll("web", id, nil)
 	f.waitState("web", model.GroupDone, 30*time.Second)
 
-	f.agents["web2"].stop()
+	f.agents["web2"].Stop()
 	f.waitFor(30*time.Second, "web2 down", func() (bool, error) {
 		hs, err := f.st.HostStatus(f.ctx, "web2")
 		return err == nil && hs.Status == model.HostDown, err
