@@ -222,9 +222,16 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer resync.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	resyncing := false
 	for {
 		if wait := a.reconcile(ctx); wait > 0 {
 			timer.Reset(wait)
+		}
+		if resyncing {
+			// Counted once the pass is done: a test that waits for this count to grow knows
+			// a whole resync happened meanwhile (its "nothing happened" marker).
+			a.m.resyncs.Inc()
+			resyncing = false
 		}
 		select {
 		case <-ctx.Done():
@@ -237,6 +244,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-a.poke:
 		case <-timer.C:
 		case <-resync.C:
+			resyncing = true
 			a.refreshHostInfo(ctx, false)
 			if joined == nil {
 				a.reassert(ctx, id)

@@ -26,13 +26,8 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 				st.Ports = taskPorts(d.Job, c.Ports)
 			}
 		}
-		switch act.State {
-		case model.StateExited:
-			if c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID); err == nil {
-				st.ContainerError = fmt.Sprintf("exit code %d", c.ExitCode)
-			}
-		case model.StateFailed:
-			st.ContainerError = act.Reason
+		if act.Error != "" {
+			st.ContainerError = act.Error
 		}
 		return a.setStatus(ctx, act.JobID, st)
 
@@ -69,22 +64,18 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 			}
 			return a.cfg.Runtime.Remove(ctx, act.ContainerID)
 		}
-		c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID)
-		if err != nil && !errors.Is(err, ErrNoSuchContainer) {
-			return err
-		}
 		st := a.statusFor(act.JobID, job, rep)
 		st.Goal, st.ContainerID = model.GoalUndeploy, act.ContainerID
-		if err == nil && c.Running {
+		if act.Stopping {
 			st.State = model.StateStopping
 			if err := a.setStatus(ctx, act.JobID, st); err != nil {
 				return err
 			}
-			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(job)); err != nil {
+			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(job)); err != nil && !errors.Is(err, ErrNoSuchContainer) {
 				return err
 			}
 		}
-		if rep.State != model.StateStopped || st.State == model.StateStopping {
+		if act.Stopped {
 			st.State = model.StateStopped
 			if err := a.setStatus(ctx, act.JobID, st); err != nil {
 				return err

@@ -61,8 +61,11 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	now := time.Now()
 	clearIn := a.updateThrottles(ctrs, now)
 	a.mu.Lock()
+	busy := maps.Clone(a.busy)
+	maps.Copy(busy, busyAtStart)
 	in := planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay,
-		Checking: checking, Throttle: maps.Clone(a.throttles), Flapping: maps.Clone(a.flapping), FlappingDelay: a.cfg.FlappingRestartDelay}
+		Checking: checking, Throttle: maps.Clone(a.throttles), Flapping: maps.Clone(a.flapping), FlappingDelay: a.cfg.FlappingRestartDelay,
+		Busy: busy, StartBackoff: maps.Clone(a.failedUntil)}
 	a.mu.Unlock()
 	actions := plan(in)
 
@@ -102,21 +105,12 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, id := range order {
-		acts := byJob[id]
-		if a.busy[id] || busyAtStart[id] {
-			continue
-		}
 		var run []action
-		for _, act := range acts {
+		for _, act := range byJob[id] {
+			a.m.actions.WithLabelValues(string(act.Kind), string(act.Reason)).Inc()
 			if act.Kind == actWait {
 				later(act.After)
 				continue
-			}
-			if act.Kind == actStart {
-				if until := a.failedUntil[id]; now.Before(until) {
-					later(until.Sub(now))
-					break
-				}
 			}
 			run = append(run, act)
 		}
@@ -134,7 +128,7 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 			}()
 			for _, act := range run {
 				a.log.Info("apply", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)),
-					zap.String("container-id", short(act.ContainerID)), zap.String("reason", act.Reason))
+					zap.String("container-id", short(act.ContainerID)), zap.String("reason", string(act.Reason)), zap.String("detail", act.Error))
 				if err := a.apply(ctx, act, d, reported[id], used); err != nil {
 					if ctx.Err() == nil {
 						a.log.Error("action failed", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)), zap.Error(err))
