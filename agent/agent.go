@@ -74,20 +74,12 @@ type Agent struct {
 	infoMu sync.Mutex // guards engine and hostInfo
 
 	mu            sync.Mutex
-	reported      map[model.JobID]model.TaskStatus // statuses as last written
-	busy          map[model.JobID]bool             // jobs with a worker applying actions
-	watching      map[string]bool                  // containers with an exit watcher
-	failedUntil   map[model.JobID]time.Time        // start failures back off until then
-	lastDesired   map[model.JobID]desiredTask      // last deployments read, for etcd outages
-	checking      map[string]*checker              // health-check supervisors by container
-	runs          map[model.JobID]*runLog          // last run durations, for flapping
-	flapping      map[model.JobID]bool
-	imageThrottle map[model.JobID]model.ThrottleState // IMAGE_MISSING, IMAGE_PULL_FAILED
-	throttles     map[model.JobID]model.ThrottleState // each task's throttle now
-	throttleCount map[model.ThrottleState]int         // this agent's share of the gauge
-	pending       []pendingOp                         // status writes waiting for etcd, oldest first
-	savedDesired  string                              // deployments as last written to the state dir
-	hostInfo      model.HostInfo                      // last written
+	tasks         map[model.JobID]*task       // one per job this agent knows of (task.go)
+	lastDesired   map[model.JobID]desiredTask // last deployments read, for etcd outages
+	throttleCount map[model.ThrottleState]int // this agent's share of the gauge
+	pending       []pendingOp                 // status writes waiting for etcd, oldest first
+	savedDesired  string                      // deployments as last written to the state dir
+	hostInfo      model.HostInfo              // last written
 	engine        EngineInfo
 	wg            sync.WaitGroup // workers and watchers
 }
@@ -142,15 +134,7 @@ func New(cfg Config) (*Agent, error) {
 		m:             m,
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
 		poke:          make(chan struct{}, 1),
-		reported:      map[model.JobID]model.TaskStatus{},
-		busy:          map[model.JobID]bool{},
-		watching:      map[string]bool{},
-		failedUntil:   map[model.JobID]time.Time{},
-		checking:      map[string]*checker{},
-		runs:          map[model.JobID]*runLog{},
-		flapping:      map[model.JobID]bool{},
-		imageThrottle: map[model.JobID]model.ThrottleState{},
-		throttles:     map[model.JobID]model.ThrottleState{},
+		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
 	}, nil
 }
@@ -302,13 +286,10 @@ func (a *Agent) join(ctx context.Context, id string) error {
 		return err
 	}
 	a.mu.Lock()
-	if a.reported == nil {
-		a.reported = map[model.JobID]model.TaskStatus{}
-	}
 	for job, st := range statuses {
 		// What the agent reported since it started (queued during an outage) is newer.
-		if _, ok := a.reported[job]; !ok {
-			a.reported[job] = st
+		if t := a.taskLocked(job); t.reported == nil {
+			t.reported = &st
 		}
 	}
 	a.mu.Unlock()

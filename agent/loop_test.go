@@ -56,6 +56,7 @@ type harness struct {
 	done   chan error
 	cfg    func(*agent.Config)
 	reg    *prometheus.Registry // the agent's metrics, shared by its restarts
+	agent  *agent.Agent         // the one running now
 }
 
 func newHarness(t *testing.T) *harness {
@@ -104,6 +105,7 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.agent = a
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- a.Run(ctx) }()
@@ -362,6 +364,30 @@ func TestUndeployRemovesContainerAndStatus(t *testing.T) {
 	}
 	if err := h.st.RemoveJob(context.Background(), id, ""); err != nil {
 		t.Errorf("job not removable after undeploy: %v", err)
+	}
+}
+
+func TestRemovedTaskLeavesNoStateBehind(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	id := h.createJob("ephemeral", nil)
+	h.deploy(id, model.GoalStart)
+	first := h.waitState(id, model.StateRunning)
+	// One exit, so the task has a run log and a flapping verdict to forget.
+	if err := h.rt.Kill(first.ContainerID, 1); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("container replaced", func() bool {
+		st, ok := h.status(id)
+		return ok && st.State == model.StateRunning && st.ContainerID != first.ContainerID
+	})
+	if err := h.st.Undeploy(context.Background(), h.name, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("status deleted", func() bool { _, ok := h.status(id); return !ok })
+	h.waitResyncs(2)
+	if ids := h.agent.TaskIDs(); len(ids) != 0 {
+		t.Errorf("state kept for removed jobs %v", ids)
 	}
 }
 

@@ -34,12 +34,8 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	// pass (its worker triggers another when done), and a supervisor that reports after
 	// this point is still counted as checking.
 	a.mu.Lock()
-	reported := maps.Clone(a.reported)
-	busyAtStart := maps.Clone(a.busy)
-	checking := map[string]bool{}
-	for id := range a.checking {
-		checking[id] = true
-	}
+	atStart := a.snapshotLocked()
+	reported := atStart.reported
 	a.mu.Unlock()
 
 	desired, err := a.desired(ctx)
@@ -61,11 +57,20 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	now := time.Now()
 	clearIn := a.updateThrottles(ctrs, now)
 	a.mu.Lock()
-	busy := maps.Clone(a.busy)
-	maps.Copy(busy, busyAtStart)
+	snap := a.snapshotLocked()
+	maps.Copy(snap.busy, atStart.busy)
 	in := planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay,
-		Checking: checking, Throttle: maps.Clone(a.throttles), Flapping: maps.Clone(a.flapping), FlappingDelay: a.cfg.FlappingRestartDelay,
-		Busy: busy, StartBackoff: maps.Clone(a.failedUntil)}
+		Checking: atStart.checking, Throttle: snap.throttle, Flapping: snap.flapping, FlappingDelay: a.cfg.FlappingRestartDelay,
+		Busy: snap.busy, StartBackoff: snap.backoff}
+	live := map[model.JobID]bool{}
+	for id := range desired {
+		live[id] = true
+	}
+	for _, c := range ctrs {
+		live[model.JobID(c.JobID())] = true
+	}
+	// The one place a task is deleted: its job is gone and nothing of it runs.
+	a.forgetIdleLocked(live)
 	a.mu.Unlock()
 	actions := plan(in)
 
@@ -117,12 +122,13 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		if len(run) == 0 {
 			continue
 		}
-		a.busy[id] = true
+		t := a.taskLocked(id)
+		t.busy = true
 		d := desired[id]
 		a.goFunc(func() {
 			defer func() {
 				a.mu.Lock()
-				delete(a.busy, id)
+				t.busy = false
 				a.mu.Unlock()
 				a.trigger()
 			}()
@@ -215,15 +221,19 @@ func (a *Agent) watchExits(ctx context.Context, ctrs []Container) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range ctrs {
-		if !c.Running || a.watching[c.ID] {
+		if !c.Running {
 			continue
 		}
-		a.watching[c.ID] = true
+		t := a.taskLocked(model.JobID(c.JobID()))
+		if t.watching[c.ID] {
+			continue
+		}
+		t.watching[c.ID] = true
 		id, job := c.ID, c.JobID()
 		a.goFunc(func() {
 			code, err := a.cfg.Runtime.Wait(ctx, id)
 			a.mu.Lock()
-			delete(a.watching, id)
+			delete(t.watching, id)
 			a.mu.Unlock()
 			if ctx.Err() != nil {
 				return
@@ -246,57 +256,34 @@ func (a *Agent) updateThrottles(ctrs []Container, now time.Time) time.Duration {
 	for _, c := range ctrs {
 		id := model.JobID(c.JobID())
 		byJob[id] = append(byJob[id], c)
-	}
-	for id := range a.runs {
-		if _, ok := byJob[id]; !ok {
-			byJob[id] = nil // no container now (one is being replaced): the log still counts
-		}
+		a.taskLocked(id)
 	}
 	var clearIn time.Duration
-	for id, cs := range byJob {
-		l := a.runs[id]
-		if l == nil {
-			l = &runLog{}
-			a.runs[id] = l
-		}
+	counts := map[model.ThrottleState]int{}
+	// A task with no container now (one is being replaced) still counts its run log.
+	for id, t := range a.tasks {
+		cs := byJob[id]
 		present := map[string]bool{}
 		current := time.Duration(-1)
 		for _, c := range cs {
 			present[c.ID] = true
-			l.record(c, a.cfg.FlappingRuns)
+			t.runs.record(c, a.cfg.FlappingRuns)
 			if c.Running && !c.StartedAt.IsZero() {
 				current = max(now.Sub(c.StartedAt), 0)
 			}
 		}
-		l.forget(present)
-		flap, in := flapping(l.runs, current, a.cfg.FlappingRuns, a.cfg.FlappingWindow)
-		if flap != a.flapping[id] {
+		t.runs.forget(present)
+		flap, in := flapping(t.runs.runs, current, a.cfg.FlappingRuns, a.cfg.FlappingWindow)
+		if flap != t.flapping {
 			a.log.Info("flapping", zap.String("job-id", string(id)), zap.Bool("flapping", flap))
 		}
-		a.flapping[id] = flap
+		t.flapping = flap
 		if in > 0 && (clearIn == 0 || in < clearIn) {
 			clearIn = in + time.Millisecond
 		}
-	}
-	counts := map[model.ThrottleState]int{}
-	ids := map[model.JobID]bool{}
-	for id := range a.flapping {
-		ids[id] = true
-	}
-	for id := range a.imageThrottle {
-		ids[id] = true
-	}
-	for id := range a.throttles {
-		ids[id] = true
-	}
-	for id := range ids {
-		t := throttleOf(a.imageThrottle[id], a.flapping[id])
-		if t == model.ThrottleNo {
-			delete(a.throttles, id)
-			continue
+		if th := t.throttle(); th != model.ThrottleNo {
+			counts[th]++
 		}
-		a.throttles[id] = t
-		counts[t]++
 	}
 	a.setThrottleGauge(counts)
 	return clearIn
