@@ -68,8 +68,12 @@ type Agent struct {
 	ports   *portAllocator
 	started time.Time
 
-	poke chan struct{} // coalesced trigger of the loop
-	id   *identity     // cluster id and container record; set by Run
+	poke  chan struct{}           // coalesced trigger of the loop
+	queue *workQueue[model.JobID] // jobs with actions for their worker (worker.go)
+	// Failures in a row of the loop's own reads and of the queued status writes; only the
+	// loop goroutine touches them.
+	passFailures, flushFailures int
+	id                          *identity // cluster id and container record; set by Run
 
 	infoMu sync.Mutex // guards engine and hostInfo
 
@@ -134,6 +138,7 @@ func New(cfg Config) (*Agent, error) {
 		m:             m,
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
 		poke:          make(chan struct{}, 1),
+		queue:         newWorkQueue[model.JobID](),
 		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
 	}, nil
@@ -202,6 +207,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 
+	a.goFunc(func() { a.work(ctx) })
 	resync := time.NewTicker(a.cfg.ResyncInterval)
 	defer resync.Stop()
 	timer := time.NewTimer(time.Hour)
@@ -221,10 +227,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case err := <-joined:
-			if err != nil {
+			if err != nil && ctx.Err() == nil {
 				return err
 			}
-			joined = nil
+			joined = nil // a join cut short by the end of ctx is no failure
 		case <-a.poke:
 		case <-timer.C:
 		case <-resync.C:

@@ -35,6 +35,9 @@ type planInput struct {
 	// until when a start that failed must not be tried again.
 	Busy         map[model.JobID]bool
 	StartBackoff map[model.JobID]time.Time
+	// ErrorBackoff holds, per job, until when nothing is tried after an action failed
+	// (other than a start, which has StartBackoff): its delay doubles with each failure.
+	ErrorBackoff map[model.JobID]time.Time
 }
 
 type actionKind string
@@ -130,6 +133,9 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 		return nil // its worker asks for another pass when done
 	}
 	out := planTask(in, id, cs)
+	if until := in.ErrorBackoff[id]; len(out) > 0 && in.Now.Before(until) {
+		return []action{{Kind: actWait, JobID: id, Goal: out[0].Goal, After: until.Sub(in.Now), Reason: reasonErrorBackoff}}
+	}
 	// A start that failed lately waits out its back-off, and so does all that follows it.
 	if until := in.StartBackoff[id]; in.Now.Before(until) {
 		for i, act := range out {

@@ -41,6 +41,7 @@ func TestPlan(t *testing.T) {
 		throttle map[model.JobID]model.ThrottleState
 		busy     map[model.JobID]bool
 		backoff  map[model.JobID]time.Time
+		retry    map[model.JobID]time.Time
 		want     []string // "kind job container state", container and state may be "-"
 	}{
 		{name: "health-checked job's running container gets a supervisor", desired: hcStart,
@@ -117,6 +118,14 @@ func TestPlan(t *testing.T) {
 			ctrs:     []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))},
 			reported: st(model.StateRunning, "c1", model.GoalStart),
 			want:     []string{"report foo c1 EXITED", "wait foo c1 -"}},
+		{name: "failed action backs the job off: one wait, nothing else", desired: stop, retry: map[model.JobID]time.Time{id: now.Add(time.Second)},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"wait foo - -"}},
+		{name: "error back-off with nothing to do: no wait", desired: start, retry: map[model.JobID]time.Time{id: now.Add(time.Second)},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart)},
+		{name: "error back-off over: stop", desired: stop, retry: map[model.JobID]time.Time{id: now},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"stop foo c1 -"}},
 		{name: "back-off over: start", desired: start, backoff: map[model.JobID]time.Time{id: now.Add(-time.Millisecond)},
 			want: []string{"start foo - -"}},
 		{name: "back-off does not hold a stop", desired: stop, backoff: map[model.JobID]time.Time{id: now.Add(3 * time.Second)},
@@ -145,7 +154,7 @@ func TestPlan(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := plan(planInput{Desired: tc.desired, Containers: tc.ctrs, Reported: tc.reported, Now: now, RestartDelay: time.Second,
 				Checking: tc.checking, Flapping: tc.flapping, Throttle: tc.throttle, FlappingDelay: 30 * time.Second,
-				Busy: tc.busy, StartBackoff: tc.backoff})
+				Busy: tc.busy, StartBackoff: tc.backoff, ErrorBackoff: tc.retry})
 			var gs []string
 			for _, a := range got {
 				if kind, ok := reasonKinds[a.Reason]; !ok || kind != a.Kind {

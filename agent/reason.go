@@ -25,6 +25,7 @@ const (
 	reasonRestartDelay      reason = "restart-delay"       // actWait
 	reasonFlappingDelay     reason = "flapping-delay"      // actWait: restart delay of a FLAPPING task
 	reasonStartBackoff      reason = "start-backoff"       // actWait: a failed start backs off
+	reasonErrorBackoff      reason = "error-backoff"       // actWait: another failed action backs off
 )
 
 // reasonKinds maps every reason to the one action kind it explains: the set of label pairs
@@ -48,4 +49,5 @@ var reasonKinds = map[reason]actionKind{
 	reasonRestartDelay:      actWait,
 	reasonFlappingDelay:     actWait,
 	reasonStartBackoff:      actWait,
+	reasonErrorBackoff:      actWait,
 }

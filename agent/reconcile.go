@@ -10,23 +10,21 @@ import (
 	"go.uber.org/zap"
 )
 
-// reconcile reads desired and actual state, plans, and hands each job's actions to a
-// worker goroutine (a job whose worker is still busy is left for the next pass; the worker
-// triggers one when done). It returns how soon another pass is wanted (0: no timer).
+// reconcile reads desired and actual state, plans, and queues each job that has actions for
+// its worker (a job queued or still being worked on gets no new plan: its worker triggers
+// another pass when done). It returns how soon another pass is wanted (0: no timer).
 func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	t0 := time.Now()
 	defer func() { a.m.reconcileDuration.Observe(time.Since(t0).Seconds()) }()
+	var wait time.Duration
+	later := func(d time.Duration) {
+		if d > 0 && (wait == 0 || d < wait) {
+			wait = d
+		}
+	}
 	if !a.flush(ctx) {
-		defer func() {
-			// Try the queue again soon even if nothing else happens.
-			a.goFunc(func() {
-				select {
-				case <-ctx.Done():
-				case <-time.After(a.cfg.RestartDelay):
-					a.trigger()
-				}
-			})
-		}()
+		// Try the queued writes again, backing off, even if nothing else happens.
+		later(backoff(a.flushFailures, a.cfg.RestartDelay, a.cfg.ResyncInterval))
 	}
 
 	// What this agent itself is doing is read before the containers are listed, so the
@@ -41,17 +39,16 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	desired, err := a.desired(ctx)
 	if err != nil {
 		a.m.etcdErrors.Inc()
-		a.m.reconciles.WithLabelValues("error").Inc()
-		a.log.Warn("read deployments", zap.Error(err))
-		return a.cfg.RestartDelay
+		later(a.passFailed("read deployments", err))
+		return wait
 	}
 	listedAt := time.Now()
 	listed, err := a.cfg.Runtime.List(ctx, map[string]string{LabelHost: a.cfg.Name})
 	if err != nil {
-		a.m.reconciles.WithLabelValues("error").Inc()
-		a.log.Warn("list containers", zap.Error(err))
-		return a.cfg.RestartDelay
+		later(a.passFailed("list containers", err))
+		return wait
 	}
+	a.passSucceeded()
 	ctrs, others := a.sortOut(listed, reported, listedAt)
 
 	now := time.Now()
@@ -92,12 +89,6 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		}
 	}
 
-	var wait time.Duration
-	later := func(d time.Duration) {
-		if d > 0 && (wait == 0 || d < wait) {
-			wait = d
-		}
-	}
 	later(clearIn)
 	byJob := map[model.JobID][]action{}
 	var order []model.JobID
@@ -122,27 +113,15 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		if len(run) == 0 {
 			continue
 		}
+		// The job's worker applies them (worker.go); the queue keeps one worker per job.
 		t := a.taskLocked(id)
-		t.busy = true
-		d := desired[id]
-		a.goFunc(func() {
-			defer func() {
-				a.mu.Lock()
-				t.busy = false
-				a.mu.Unlock()
-				a.trigger()
-			}()
-			for _, act := range run {
-				a.log.Info("apply", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)),
-					zap.String("container-id", short(act.ContainerID)), zap.String("reason", string(act.Reason)), zap.String("detail", act.Error))
-				if err := a.apply(ctx, act, d, reported[id], used); err != nil {
-					if ctx.Err() == nil {
-						a.log.Error("action failed", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)), zap.Error(err))
-					}
-					return
-				}
-			}
-		})
+		t.planned, t.plannedFor, t.plannedUsed = run, desired[id], used
+		if rep, ok := reported[id]; ok {
+			t.plannedRep = rep
+		} else {
+			t.plannedRep = model.TaskStatus{}
+		}
+		a.queue.Add(id)
 	}
 	a.m.reconciles.WithLabelValues("ok").Inc()
 	return wait

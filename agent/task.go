@@ -18,6 +18,15 @@ type task struct {
 	imageThrottle model.ThrottleState // IMAGE_MISSING, IMAGE_PULL_FAILED, or ""
 	checkers      map[string]*checker // health-check supervisors, by container
 	watching      map[string]bool     // containers with an exit watcher
+	failures      int                 // actions failed in a row; reset by one that succeeds
+	retryAt       time.Time           // after a failed action (not a start), nothing is tried before then
+
+	// What the last pass planned for the job's worker to apply (nil: nothing queued), with
+	// what the plan saw: the deployment, the status and the host ports in use.
+	planned     []action
+	plannedFor  desiredTask
+	plannedRep  model.TaskStatus
+	plannedUsed map[portKey]bool
 }
 
 // throttle is the task's throttle now: an image failure wins over flapping.
@@ -25,7 +34,7 @@ func (t *task) throttle() model.ThrottleState { return throttleOf(t.imageThrottl
 
 // idle tells whether the task holds nothing that outlives its job: no status, no goroutine.
 func (t *task) idle() bool {
-	return t.reported == nil && !t.busy && len(t.checkers) == 0 && len(t.watching) == 0
+	return t.reported == nil && !t.busy && t.planned == nil && len(t.checkers) == 0 && len(t.watching) == 0
 }
 
 // taskLocked returns the job's task, creating it. Callers hold mu.
@@ -61,13 +70,17 @@ func (a *Agent) snapshotLocked() taskSnapshot {
 	s := taskSnapshot{
 		reported: map[model.JobID]model.TaskStatus{}, busy: map[model.JobID]bool{}, checking: map[string]bool{},
 		throttle: map[model.JobID]model.ThrottleState{}, flapping: map[model.JobID]bool{}, backoff: map[model.JobID]time.Time{},
+		retryAt: map[model.JobID]time.Time{},
 	}
 	for id, t := range a.tasks {
 		if t.reported != nil {
 			s.reported[id] = *t.reported
 		}
-		if t.busy {
-			s.busy[id] = true
+		if t.busy || t.planned != nil {
+			s.busy[id] = true // queued or being worked on
+		}
+		if !t.retryAt.IsZero() {
+			s.retryAt[id] = t.retryAt
 		}
 		for cid := range t.checkers {
 			s.checking[cid] = true
@@ -93,4 +106,5 @@ type taskSnapshot struct {
 	throttle map[model.JobID]model.ThrottleState
 	flapping map[model.JobID]bool
 	backoff  map[model.JobID]time.Time
+	retryAt  map[model.JobID]time.Time
 }
