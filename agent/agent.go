@@ -68,26 +68,22 @@ type Agent struct {
 	ports   *portAllocator
 	started time.Time
 
-	poke chan struct{} // coalesced trigger of the loop
-	id   *identity     // cluster id and container record; set by Run
+	poke  chan struct{}           // coalesced trigger of the loop
+	queue *workQueue[model.JobID] // jobs with actions for their worker (worker.go)
+	// Failures in a row of the loop's own reads and of the queued status writes; only the
+	// loop goroutine touches them.
+	passFailures, flushFailures int
+	id                          *identity // cluster id and container record; set by Run
 
 	infoMu sync.Mutex // guards engine and hostInfo
 
 	mu            sync.Mutex
-	reported      map[model.JobID]model.TaskStatus // statuses as last written
-	busy          map[model.JobID]bool             // jobs with a worker applying actions
-	watching      map[string]bool                  // containers with an exit watcher
-	failedUntil   map[model.JobID]time.Time        // start failures back off until then
-	lastDesired   map[model.JobID]desiredTask      // last deployments read, for etcd outages
-	checking      map[string]*checker              // health-check supervisors by container
-	runs          map[model.JobID]*runLog          // last run durations, for flapping
-	flapping      map[model.JobID]bool
-	imageThrottle map[model.JobID]model.ThrottleState // IMAGE_MISSING, IMAGE_PULL_FAILED
-	throttles     map[model.JobID]model.ThrottleState // each task's throttle now
-	throttleCount map[model.ThrottleState]int         // this agent's share of the gauge
-	pending       []pendingOp                         // status writes waiting for etcd, oldest first
-	savedDesired  string                              // deployments as last written to the state dir
-	hostInfo      model.HostInfo                      // last written
+	tasks         map[model.JobID]*task       // one per job this agent knows of (task.go)
+	lastDesired   map[model.JobID]desiredTask // last deployments read, for etcd outages
+	throttleCount map[model.ThrottleState]int // this agent's share of the gauge
+	pending       []pendingOp                 // status writes waiting for etcd, oldest first
+	savedDesired  string                      // deployments as last written to the state dir
+	hostInfo      model.HostInfo              // last written
 	engine        EngineInfo
 	wg            sync.WaitGroup // workers and watchers
 }
@@ -142,15 +138,8 @@ func New(cfg Config) (*Agent, error) {
 		m:             m,
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
 		poke:          make(chan struct{}, 1),
-		reported:      map[model.JobID]model.TaskStatus{},
-		busy:          map[model.JobID]bool{},
-		watching:      map[string]bool{},
-		failedUntil:   map[model.JobID]time.Time{},
-		checking:      map[string]*checker{},
-		runs:          map[model.JobID]*runLog{},
-		flapping:      map[model.JobID]bool{},
-		imageThrottle: map[model.JobID]model.ThrottleState{},
-		throttles:     map[model.JobID]model.ThrottleState{},
+		queue:         newWorkQueue[model.JobID](),
+		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
 	}, nil
 }
@@ -218,25 +207,34 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 	}
 
+	a.goFunc(func() { a.work(ctx) })
 	resync := time.NewTicker(a.cfg.ResyncInterval)
 	defer resync.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	resyncing := false
 	for {
 		if wait := a.reconcile(ctx); wait > 0 {
 			timer.Reset(wait)
+		}
+		if resyncing {
+			// Counted once the pass is done: a test that waits for this count to grow knows
+			// a whole resync happened meanwhile (its "nothing happened" marker).
+			a.m.resyncs.Inc()
+			resyncing = false
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-joined:
-			if err != nil {
+			if err != nil && ctx.Err() == nil {
 				return err
 			}
-			joined = nil
+			joined = nil // a join cut short by the end of ctx is no failure
 		case <-a.poke:
 		case <-timer.C:
 		case <-resync.C:
+			resyncing = true
 			a.refreshHostInfo(ctx, false)
 			if joined == nil {
 				a.reassert(ctx, id)
@@ -294,13 +292,10 @@ func (a *Agent) join(ctx context.Context, id string) error {
 		return err
 	}
 	a.mu.Lock()
-	if a.reported == nil {
-		a.reported = map[model.JobID]model.TaskStatus{}
-	}
 	for job, st := range statuses {
 		// What the agent reported since it started (queued during an outage) is newer.
-		if _, ok := a.reported[job]; !ok {
-			a.reported[job] = st
+		if t := a.taskLocked(job); t.reported == nil {
+			t.reported = &st
 		}
 	}
 	a.mu.Unlock()

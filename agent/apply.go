@@ -26,13 +26,8 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 				st.Ports = taskPorts(d.Job, c.Ports)
 			}
 		}
-		switch act.State {
-		case model.StateExited:
-			if c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID); err == nil {
-				st.ContainerError = fmt.Sprintf("exit code %d", c.ExitCode)
-			}
-		case model.StateFailed:
-			st.ContainerError = act.Reason
+		if act.Error != "" {
+			st.ContainerError = act.Error
 		}
 		return a.setStatus(ctx, act.JobID, st)
 
@@ -40,7 +35,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 		return a.deleteStatus(ctx, act.JobID)
 
 	case actStop:
-		a.stopChecker(act.ContainerID)
+		a.stopChecker(act.JobID, act.ContainerID)
 		st := a.statusFor(act.JobID, d.Job, rep)
 		st.Goal, st.ContainerID = act.Goal, act.ContainerID
 		st.State = model.StateStopping
@@ -54,7 +49,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 		return a.setStatus(ctx, act.JobID, st)
 
 	case actRemove:
-		a.stopChecker(act.ContainerID)
+		a.stopChecker(act.JobID, act.ContainerID)
 		job := d.Job
 		if job == nil {
 			job = rep.Job
@@ -69,22 +64,18 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 			}
 			return a.cfg.Runtime.Remove(ctx, act.ContainerID)
 		}
-		c, err := a.cfg.Runtime.Inspect(ctx, act.ContainerID)
-		if err != nil && !errors.Is(err, ErrNoSuchContainer) {
-			return err
-		}
 		st := a.statusFor(act.JobID, job, rep)
 		st.Goal, st.ContainerID = model.GoalUndeploy, act.ContainerID
-		if err == nil && c.Running {
+		if act.Stopping {
 			st.State = model.StateStopping
 			if err := a.setStatus(ctx, act.JobID, st); err != nil {
 				return err
 			}
-			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(job)); err != nil {
+			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(job)); err != nil && !errors.Is(err, ErrNoSuchContainer) {
 				return err
 			}
 		}
-		if rep.State != model.StateStopped || st.State == model.StateStopping {
+		if act.Stopped {
 			st.State = model.StateStopped
 			if err := a.setStatus(ctx, act.JobID, st); err != nil {
 				return err
@@ -100,7 +91,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 			return fmt.Errorf("start %s: job unknown", act.JobID)
 		}
 		if act.ContainerID != "" {
-			a.stopChecker(act.ContainerID)
+			a.stopChecker(act.JobID, act.ContainerID)
 			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(d.Job)); err != nil && !errors.Is(err, ErrNoSuchContainer) {
 				return err
 			}
@@ -117,7 +108,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 				retry = ie.retry
 			}
 			a.mu.Lock()
-			a.failedUntil[act.JobID] = time.Now().Add(retry)
+			a.taskLocked(act.JobID).startBackoff = time.Now().Add(retry)
 			a.mu.Unlock()
 		}
 		return err
@@ -209,11 +200,8 @@ func (a *Agent) statusFor(id model.JobID, j *model.Job, rep model.TaskStatus) mo
 		st.Job = j
 	}
 	a.mu.Lock()
-	st.Throttled = a.throttles[id]
+	st.Throttled = a.taskLocked(id).throttle()
 	a.mu.Unlock()
-	if st.Throttled == "" {
-		st.Throttled = model.ThrottleNo
-	}
 	return st
 }
 
@@ -227,7 +215,7 @@ func (a *Agent) setStatus(ctx context.Context, id model.JobID, st model.TaskStat
 	}
 	a.log.Info("task status", zap.String("job-id", string(id)), zap.String("state", string(st.State)), zap.String("container-id", short(st.ContainerID)))
 	a.mu.Lock()
-	a.reported[id] = st
+	a.taskLocked(id).reported = &st
 	a.mu.Unlock()
 	return nil
 }
@@ -237,10 +225,7 @@ func (a *Agent) deleteStatus(ctx context.Context, id model.JobID) error {
 		return fmt.Errorf("delete status of %s: %w", id, err)
 	}
 	a.mu.Lock()
-	delete(a.reported, id)
-	delete(a.failedUntil, id)
-	delete(a.imageThrottle, id)
-	delete(a.runs, id)
+	a.forgetReportedLocked(id)
 	a.mu.Unlock()
 	return nil
 }

@@ -132,17 +132,18 @@ type checker struct {
 func (a *Agent) startChecker(ctx context.Context, id model.JobID, cid string, j *model.Job) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.checking[cid] != nil {
+	t := a.taskLocked(id)
+	if t.checkers[cid] != nil {
 		return
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	ch := &checker{cancel: cancel, done: make(chan struct{})}
-	a.checking[cid] = ch
+	t.checkers[cid] = ch
 	a.goFunc(func() {
 		defer func() {
 			cancel()
 			a.mu.Lock()
-			delete(a.checking, cid)
+			delete(t.checkers, cid)
 			a.mu.Unlock()
 			close(ch.done)
 			a.trigger()
@@ -151,10 +152,10 @@ func (a *Agent) startChecker(ctx context.Context, id model.JobID, cid string, j 
 	})
 }
 
-// stopChecker ends the supervisor of cid, if any, and waits for it.
-func (a *Agent) stopChecker(cid string) {
+// stopChecker ends the supervisor of job id's container cid, if any, and waits for it.
+func (a *Agent) stopChecker(id model.JobID, cid string) {
 	a.mu.Lock()
-	ch := a.checking[cid]
+	ch := a.taskLocked(id).checkers[cid]
 	a.mu.Unlock()
 	if ch != nil {
 		ch.cancel()
@@ -182,8 +183,11 @@ func (a *Agent) superviseHealth(ctx context.Context, id model.JobID, cid string,
 		}
 		return // the loop sees what became of the container and starts another supervisor
 	}
+	var rep model.TaskStatus
 	a.mu.Lock()
-	rep := a.reported[id]
+	if r := a.taskLocked(id).reported; r != nil {
+		rep = *r
+	}
 	a.mu.Unlock()
 	st := a.statusFor(id, j, rep)
 	st.Goal, st.ContainerID = model.GoalStart, cid

@@ -38,7 +38,7 @@ func freePorts(t *testing.T, n int) []int {
 func healthHarness(t *testing.T) (h *harness, internal, external int, reg *prometheus.Registry) {
 	h = newHarness(t)
 	ports := freePorts(t, 2)
-	reg = prometheus.NewRegistry()
+	reg = h.reg
 	h.cfg = func(c *agent.Config) {
 		c.PortRange = agent.PortRange{Start: ports[1], End: ports[1] + 1}
 		c.HealthCheckInterval = 20 * time.Millisecond
@@ -48,14 +48,17 @@ func healthHarness(t *testing.T) (h *harness, internal, external int, reg *prome
 	return h, ports[0], ports[1], reg
 }
 
-// stays checks that the task's state remains want for d.
-func (h *harness) stays(id model.JobID, want model.State, d time.Duration) {
+// stays checks that the task's state remains want while the agent does n full resyncs
+// (the positive marker that it had every chance to change it).
+func (h *harness) stays(id model.JobID, want model.State, n int) {
 	h.t.Helper()
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+	target := h.metric("helios_agent_resyncs_total", nil) + float64(n)
+	h.eventually(fmt.Sprintf("%d resyncs with %s staying %s", n, id.Name(), want), func() bool {
 		if st, ok := h.status(id); !ok || st.State != want {
 			h.t.Fatalf("state %s (present %v), want it to stay %s", st.State, ok, want)
 		}
-	}
+		return h.metric("helios_agent_resyncs_total", nil) >= target
+	})
 }
 
 func TestTCPHealthCheckGatesRunning(t *testing.T) {
@@ -70,7 +73,7 @@ func TestTCPHealthCheckGatesRunning(t *testing.T) {
 	if p := st.Ports["http"].ExternalPort; p == nil || *p != external {
 		t.Fatalf("ports %+v, want http on %d", st.Ports, external)
 	}
-	h.stays(id, model.StateHealthchecking, 500*time.Millisecond) // nothing listens: never passes
+	h.stays(id, model.StateHealthchecking, 2) // nothing listens: never passes
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +150,7 @@ func TestHTTPHealthCheckGatesRunning(t *testing.T) {
 	})
 	h.deploy(id, model.GoalStart)
 	h.waitState(id, model.StateHealthchecking)
-	h.stays(id, model.StateHealthchecking, 500*time.Millisecond) // 503: never passes
+	h.stays(id, model.StateHealthchecking, 2) // 503: never passes
 	healthy.Store(true)
 	h.waitState(id, model.StateRunning)
 	if f := counter(t, reg, "helios_agent_health_checks_total", "fail", "http"); f < 2 {
@@ -210,7 +213,7 @@ func TestGoalStopEndsHealthCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitState(id, model.StateStopped)
-	h.stays(id, model.StateStopped, 300*time.Millisecond)
+	h.stays(id, model.StateStopped, 1)
 	if got := statesString(h.history(id)); got != "CREATING,STARTING,HEALTHCHECKING,STOPPING,STOPPED" {
 		t.Errorf("history = %s", got)
 	}

@@ -69,11 +69,7 @@ func (a *Agent) ensureImage(ctx context.Context, act action, j *model.Job, st mo
 func (a *Agent) setImageThrottle(id model.JobID, t model.ThrottleState) model.ThrottleState {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if t == "" {
-		delete(a.imageThrottle, id)
-	} else {
-		a.imageThrottle[id] = t
-	}
-	a.throttles[id] = throttleOf(a.imageThrottle[id], a.flapping[id])
-	return a.throttles[id]
+	tk := a.taskLocked(id)
+	tk.imageThrottle = t
+	return tk.throttle()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -54,6 +55,8 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 	cfg    func(*agent.Config)
+	reg    *prometheus.Registry // the agent's metrics, shared by its restarts
+	agent  *agent.Agent         // the one running now
 }
 
 func newHarness(t *testing.T) *harness {
@@ -64,6 +67,7 @@ func newHarness(t *testing.T) *harness {
 		rt:   fake.New(),
 		name: fmt.Sprintf("host%d", hostSeq.Add(1)),
 		dir:  t.TempDir(),
+		reg:  prometheus.NewRegistry(),
 	}
 }
 
@@ -86,6 +90,7 @@ func (h *harness) config() agent.Config {
 		RestartDelay:   200 * time.Millisecond,
 		Version:        "test",
 		PortFree:       func(string, int) bool { return true },
+		Registerer:     h.reg,
 	}
 	if h.cfg != nil {
 		h.cfg(&cfg)
@@ -100,6 +105,7 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.agent = a
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() { h.done <- a.Run(ctx) }()
@@ -145,6 +151,43 @@ func (h *harness) eventually(what string, f func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	h.t.Fatalf("timed out waiting for: %s", what)
+}
+
+// metric is the value of one counter or gauge series of the agent (0 if absent).
+func (h *harness) metric(name string, labels map[string]string) float64 {
+	h.t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, p := range m.GetLabel() {
+				if v, ok := labels[p.GetName()]; ok && v != p.GetValue() {
+					continue next
+				}
+			}
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	return 0
+}
+
+// waitResyncs waits until the agent has done n more full resyncs: the positive marker of a
+// "nothing happened" check (no fixed sleep).
+func (h *harness) waitResyncs(n int) {
+	h.t.Helper()
+	target := h.metric("helios_agent_resyncs_total", nil) + float64(n)
+	h.eventually(fmt.Sprintf("%d more resyncs", n), func() bool {
+		return h.metric("helios_agent_resyncs_total", nil) >= target
+	})
 }
 
 func (h *harness) createJob(name string, mod func(*model.Job)) model.JobID {
@@ -243,6 +286,9 @@ func TestDeployRunsContainerWithHistory(t *testing.T) {
 	if got := statesString(h.history(id)); got != "CREATING,STARTING,RUNNING" {
 		t.Errorf("history = %s, want CREATING,STARTING,RUNNING", got)
 	}
+	if n := h.metric("helios_agent_actions_total", map[string]string{"action": "start", "reason": "no-container"}); n != 1 {
+		t.Errorf("actions_total{start,no-container} = %v, want 1", n)
+	}
 	cs := h.containers()
 	if len(cs) != 1 || !cs[0].Running || cs[0].ID != st.ContainerID {
 		t.Fatalf("containers = %+v, want one running with id %s", cs, st.ContainerID)
@@ -313,8 +359,35 @@ func TestUndeployRemovesContainerAndStatus(t *testing.T) {
 	if got := statesString(h.history(id)); got != "CREATING,STARTING,RUNNING,STOPPING,STOPPED" {
 		t.Errorf("history = %s", got)
 	}
+	if n := h.metric("helios_agent_actions_total", map[string]string{"action": "remove", "reason": "no-deployment"}); n != 1 {
+		t.Errorf("actions_total{remove,no-deployment} = %v, want 1", n)
+	}
 	if err := h.st.RemoveJob(context.Background(), id, ""); err != nil {
 		t.Errorf("job not removable after undeploy: %v", err)
+	}
+}
+
+func TestRemovedTaskLeavesNoStateBehind(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	id := h.createJob("ephemeral", nil)
+	h.deploy(id, model.GoalStart)
+	first := h.waitState(id, model.StateRunning)
+	// One exit, so the task has a run log and a flapping verdict to forget.
+	if err := h.rt.Kill(first.ContainerID, 1); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("container replaced", func() bool {
+		st, ok := h.status(id)
+		return ok && st.State == model.StateRunning && st.ContainerID != first.ContainerID
+	})
+	if err := h.st.Undeploy(context.Background(), h.name, id, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("status deleted", func() bool { _, ok := h.status(id); return !ok })
+	h.waitResyncs(2)
+	if ids := h.agent.TaskIDs(); len(ids) != 0 {
+		t.Errorf("state kept for removed jobs %v", ids)
 	}
 }
 
@@ -384,7 +457,7 @@ func TestAdoptsRunningContainersAcrossRestart(t *testing.T) {
 	counts := h.rt.Counts()
 
 	h.start()
-	time.Sleep(1 * time.Second) // several resyncs
+	h.waitResyncs(3)
 	after := h.waitState(id, model.StateRunning)
 	if after.ContainerID != before.ContainerID {
 		t.Errorf("container replaced: %s -> %s", before.ContainerID, after.ContainerID)

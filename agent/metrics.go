@@ -10,12 +10,14 @@ import (
 // metrics are the agent's own; registered on the registry given in Config.
 type metrics struct {
 	reconciles        *prometheus.CounterVec
+	actions           *prometheus.CounterVec
 	reconcileDuration prometheus.Histogram
 	starts            prometheus.Counter
 	exits             prometheus.Counter
 	restarts          prometheus.Counter
 	etcdErrors        prometheus.Counter
 	watchRestarts     prometheus.Counter
+	resyncs           prometheus.Counter
 	healthChecks      *prometheus.CounterVec
 	healthDuration    *prometheus.HistogramVec
 	pulls             *prometheus.CounterVec
@@ -27,6 +29,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "helios_agent_reconcile_total", Help: "Reconcile passes, by result (ok, error).",
 		}, []string{"result"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "helios_agent_actions_total", Help: "Actions the plan chose, by action and reason (a wait counts at each pass it defers a job).",
+		}, []string{"action", "reason"}),
 		reconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "helios_agent_reconcile_duration_seconds", Help: "Duration of one reconcile pass (planning and dispatch).",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
@@ -35,6 +40,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		exits:         prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_container_exits_total", Help: "Containers seen exiting."}),
 		restarts:      prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_container_restarts_total", Help: "Exited containers replaced by a new one."}),
 		etcdErrors:    prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_etcd_errors_total", Help: "Failed etcd reads and writes of the agent."}),
+		resyncs:       prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_resyncs_total", Help: "Periodic resyncs done (reassert, then a full reconcile pass)."}),
 		watchRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_watch_restarts_total", Help: "Times the watch on the host's keys listed again (compaction, lost leader, reconnect)."}),
 		healthChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "helios_agent_health_checks_total", Help: "Health checks run, by type (http, tcp, exec) and result (pass, fail).",
@@ -59,6 +65,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.actions, err = register(reg, m.actions); err != nil {
+		return nil, err
+	}
 	m.reconcileDuration, err = register(reg, m.reconcileDuration)
 	if err != nil {
 		return nil, err
@@ -75,7 +84,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.throttled, err = register(reg, m.throttled); err != nil {
 		return nil, err
 	}
-	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts} {
+	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts, &m.resyncs} {
 		if *c, err = register(reg, *c); err != nil {
 			return nil, err
 		}
@@ -89,6 +98,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 func (m *metrics) initLabels() {
 	for _, r := range []string{"ok", "error"} {
 		m.reconciles.WithLabelValues(r)
+	}
+	for r, kind := range reasonKinds {
+		m.actions.WithLabelValues(string(kind), string(r))
 	}
 	for _, typ := range []string{"http", "tcp", "exec"} {
 		m.healthDuration.WithLabelValues(typ)

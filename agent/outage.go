@@ -82,15 +82,16 @@ func (a *Agent) flush(ctx context.Context) bool {
 		a.mu.Unlock()
 		if err := a.do(ctx, op); err != nil {
 			a.m.etcdErrors.Inc()
-			if ctx.Err() == nil {
-				a.log.Warn("queued status writes wait for etcd", zap.Error(err))
+			if a.flushFailures++; a.flushFailures == 1 && ctx.Err() == nil {
+				a.log.Warn("queued status writes wait for etcd", zap.Error(err)) // once per outage
 			}
 			return false
 		}
 		a.mu.Lock()
 		a.pending = a.pending[1:]
 		if len(a.pending) == 0 {
-			a.log.Info("queued status writes done")
+			a.log.Info("queued status writes done", zap.Int("failed-tries", a.flushFailures))
+			a.flushFailures = 0
 		}
 		a.mu.Unlock()
 	}

@@ -89,7 +89,11 @@ func TestEtcdOutage(t *testing.T) {
 		}
 		return false
 	})
-	time.Sleep(time.Second) // a few more passes without etcd
+	// A few more passes without etcd (resyncs are slow now: their etcd calls time out).
+	passes := h.metric("helios_agent_reconcile_total", map[string]string{"result": "ok"}) + 3
+	h.eventually("3 more passes", func() bool {
+		return h.metric("helios_agent_reconcile_total", map[string]string{"result": "ok"}) >= passes
+	})
 	for _, c := range h.containers() {
 		if c.JobID() == string(keep) && (c.ID != kept.ContainerID || !c.Running) {
 			t.Errorf("container of the untouched job changed during the outage: %+v", c)

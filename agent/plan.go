@@ -30,6 +30,14 @@ type planInput struct {
 	Throttle      map[model.JobID]model.ThrottleState
 	Flapping      map[model.JobID]bool
 	FlappingDelay time.Duration
+	// Busy holds the jobs whose earlier actions are still being applied: they get no new
+	// ones until done (their worker asks for another pass). StartBackoff holds, per job,
+	// until when a start that failed must not be tried again.
+	Busy         map[model.JobID]bool
+	StartBackoff map[model.JobID]time.Time
+	// ErrorBackoff holds, per job, until when nothing is tried after an action failed
+	// (other than a start, which has StartBackoff): its delay doubles with each failure.
+	ErrorBackoff map[model.JobID]time.Time
 }
 
 type actionKind string
@@ -40,8 +48,9 @@ const (
 	actStart actionKind = "start"
 	// actStop stops ContainerID, keeping it, reporting STOPPING then STOPPED.
 	actStop actionKind = "stop"
-	// actRemove stops and removes ContainerID. With Undeploy it reports STOPPING and
-	// STOPPED (if it ran) and deletes the task status afterwards.
+	// actRemove stops and removes ContainerID. With Undeploy it reports STOPPING (when
+	// Stopping) and STOPPED (when Stopped) around the stop, and deletes the task status
+	// afterwards.
 	actRemove actionKind = "remove"
 	// actReport writes State for the job without touching containers.
 	actReport actionKind = "report"
@@ -53,16 +62,20 @@ const (
 	actHealthcheck actionKind = "healthcheck"
 )
 
-// action is one step of a plan. Reason says why, for logs.
+// action is one step of a plan: what apply carries out, with every choice already made.
+// Reason says why, for logs and helios_agent_actions_total.
 type action struct {
 	Kind        actionKind
 	JobID       model.JobID
 	ContainerID string
 	Goal        model.Goal
 	State       model.State   // actReport
+	Error       string        // actReport: the status's containerError (EXITED, FAILED)
 	Undeploy    bool          // actRemove
+	Stopping    bool          // actRemove with Undeploy: the container runs; report STOPPING, stop it
+	Stopped     bool          // actRemove with Undeploy: report STOPPED before removing
 	After       time.Duration // actWait
-	Reason      string
+	Reason      reason
 }
 
 func (a action) String() string {
@@ -73,7 +86,7 @@ func (a action) String() string {
 	if a.State != "" {
 		s += " state=" + string(a.State)
 	}
-	return s + ": " + a.Reason
+	return s + ": " + string(a.Reason)
 }
 
 func short(id string) string {
@@ -116,6 +129,26 @@ func plan(in planInput) []action {
 }
 
 func planJob(in planInput, id model.JobID, cs []Container) []action {
+	if in.Busy[id] {
+		return nil // its worker asks for another pass when done
+	}
+	out := planTask(in, id, cs)
+	if until := in.ErrorBackoff[id]; len(out) > 0 && in.Now.Before(until) {
+		return []action{{Kind: actWait, JobID: id, Goal: out[0].Goal, After: until.Sub(in.Now), Reason: reasonErrorBackoff}}
+	}
+	// A start that failed lately waits out its back-off, and so does all that follows it.
+	if until := in.StartBackoff[id]; in.Now.Before(until) {
+		for i, act := range out {
+			if act.Kind == actStart {
+				return append(out[:i], action{Kind: actWait, JobID: id, ContainerID: act.ContainerID, Goal: act.Goal,
+					After: until.Sub(in.Now), Reason: reasonStartBackoff})
+			}
+		}
+	}
+	return out
+}
+
+func planTask(in planInput, id model.JobID, cs []Container) []action {
 	d, wanted := in.Desired[id]
 	rep, reported := in.Reported[id]
 	if wanted && d.Job == nil {
@@ -123,23 +156,27 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 	}
 	if !wanted || d.Goal == model.GoalUndeploy {
 		var out []action
-		why := "no deployment of this job on this host"
+		why := reasonNoDeployment
 		if wanted {
-			why = "goal UNDEPLOY"
+			why = reasonGoalUndeploy
 		}
 		if !reported && !wanted {
-			why = "helios container of this host that no deployment wants"
+			why = reasonUnknownContainer
 		}
 		for i, c := range cs {
 			// Report the stop of the container the status speaks of; reap the rest quietly.
 			undeploy := reported && (c.ID == rep.ContainerID || i == len(cs)-1)
-			out = append(out, action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: model.GoalUndeploy, Undeploy: undeploy, Reason: why})
+			act := action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: model.GoalUndeploy, Undeploy: undeploy, Reason: why}
 			if undeploy {
+				// STOPPING only if it runs; STOPPED unless already reported so.
+				act.Stopping = c.Running
+				act.Stopped = c.Running || rep.State != model.StateStopped
 				reported = false // the remove deletes the status
 			}
+			out = append(out, act)
 		}
 		if reported {
-			out = append(out, action{Kind: actDeleteStatus, JobID: id, Reason: why + "; no container left"})
+			out = append(out, action{Kind: actDeleteStatus, JobID: id, Reason: reasonNoContainerLeft})
 		}
 		return out
 	}
@@ -155,7 +192,7 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 	var out []action
 	for _, c := range cs {
 		if c.ID != cur.ID {
-			out = append(out, action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: d.Goal, Reason: "extra container for the job"})
+			out = append(out, action{Kind: actRemove, JobID: id, ContainerID: c.ID, Goal: d.Goal, Reason: reasonExtraContainer})
 		}
 	}
 	throttle := in.Throttle[id]
@@ -171,14 +208,14 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 	case model.GoalStop:
 		switch {
 		case cur != nil && cur.Running:
-			out = append(out, action{Kind: actStop, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "goal STOP"})
+			out = append(out, action{Kind: actStop, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: reasonGoalStop})
 		case cur != nil:
 			if needs(model.StateStopped, cur.ID) {
-				out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateStopped, Reason: "goal STOP, container not running"})
+				out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateStopped, Reason: reasonStoppedNotRunning})
 			}
 		default:
 			if needs(model.StateStopped, "") {
-				out = append(out, action{Kind: actReport, JobID: id, Goal: d.Goal, State: model.StateStopped, Reason: "goal STOP, no container"})
+				out = append(out, action{Kind: actReport, JobID: id, Goal: d.Goal, State: model.StateStopped, Reason: reasonStoppedNoCtr})
 			}
 		}
 		return out
@@ -187,34 +224,34 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 	// Goal START.
 	switch {
 	case cur == nil:
-		out = append(out, action{Kind: actStart, JobID: id, Goal: d.Goal, Reason: "no container"})
+		out = append(out, action{Kind: actStart, JobID: id, Goal: d.Goal, Reason: reasonNoContainer})
 	case cur.Labels[LabelSpecHash] != d.SpecHash:
-		out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "container spec changed"})
+		out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: reasonSpecChanged})
 	case in.Checking[cur.ID]:
 		// Its supervisor reports RUNNING, or FAILED if it died, and pokes the loop.
 	case cur.Running && d.Job.HealthCheck != nil && !(reported && rep.ContainerID == cur.ID && rep.State == model.StateRunning):
-		out = append(out, action{Kind: actHealthcheck, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "health check not passed yet"})
+		out = append(out, action{Kind: actHealthcheck, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: reasonHealthcheck})
 	case cur.Running:
 		if needs(model.StateRunning, cur.ID) {
-			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateRunning, Reason: "adopt running container"})
+			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateRunning, Reason: reasonAdopt})
 		}
 	default:
 		if reported && rep.ContainerID == cur.ID && rep.State == model.StateHealthchecking {
 			// Its supervisor is gone (agent restarted): report what it would have.
 			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateFailed,
-				Reason: fmt.Sprintf("container exited with code %d during health check", cur.ExitCode)})
+				Error: fmt.Sprintf("container exited with code %d during health check", cur.ExitCode), Reason: reasonDiedHealthcheck})
 		} else if reported && rep.ContainerID == cur.ID && isLive(rep.State) {
 			out = append(out, action{Kind: actReport, JobID: id, ContainerID: cur.ID, Goal: d.Goal, State: model.StateExited,
-				Reason: fmt.Sprintf("container exited with code %d", cur.ExitCode)})
+				Error: fmt.Sprintf("exit code %d", cur.ExitCode), Reason: reasonExited})
 		}
-		delay, why := in.RestartDelay, "restart delay"
+		delay, why := in.RestartDelay, reasonRestartDelay
 		if in.Flapping[id] {
-			delay, why = in.FlappingDelay, "restart delay (FLAPPING)"
+			delay, why = in.FlappingDelay, reasonFlappingDelay
 		}
 		if wait := cur.FinishedAt.Add(delay).Sub(in.Now); !cur.FinishedAt.IsZero() && wait > 0 {
 			out = append(out, action{Kind: actWait, JobID: id, ContainerID: cur.ID, Goal: d.Goal, After: wait, Reason: why})
 		} else {
-			out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: "restart exited container"})
+			out = append(out, action{Kind: actStart, JobID: id, ContainerID: cur.ID, Goal: d.Goal, Reason: reasonRestartExited})
 		}
 	}
 	return out

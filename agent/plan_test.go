@@ -39,6 +39,9 @@ func TestPlan(t *testing.T) {
 		checking map[string]bool
 		flapping map[model.JobID]bool
 		throttle map[model.JobID]model.ThrottleState
+		busy     map[model.JobID]bool
+		backoff  map[model.JobID]time.Time
+		retry    map[model.JobID]time.Time
 		want     []string // "kind job container state", container and state may be "-"
 	}{
 		{name: "health-checked job's running container gets a supervisor", desired: hcStart,
@@ -94,10 +97,40 @@ func TestPlan(t *testing.T) {
 			want: []string{"report foo - STOPPED"}},
 		{name: "absent deployment removes container and status", desired: nil,
 			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
-			want: []string{"remove foo c1 undeploy"}},
+			want: []string{"remove foo c1 undeploy,stopping,stopped"}},
 		{name: "goal UNDEPLOY removes", desired: undeploy,
 			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"remove foo c1 undeploy,stopping,stopped"}},
+		{name: "undeploy of an exited container: STOPPED without STOPPING", desired: undeploy,
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-time.Minute))}, reported: st(model.StateExited, "c1", model.GoalStart),
+			want: []string{"remove foo c1 undeploy,stopped"}},
+		{name: "undeploy of a container reported STOPPED: no report, removed", desired: undeploy,
+			ctrs: []Container{ctr("c1", id, "h1", false, now.Add(-time.Minute))}, reported: st(model.StateStopped, "c1", model.GoalStop),
 			want: []string{"remove foo c1 undeploy"}},
+		{name: "busy job gets no action", desired: start, busy: map[model.JobID]bool{id: true},
+			want: nil},
+		{name: "busy job leaves other jobs alone", desired: start, busy: map[model.JobID]bool{other: true},
+			ctrs: []Container{ctr("x9", other, "zz", true, time.Time{})},
+			want: []string{"start foo - -"}},
+		{name: "failed start backs off: wait instead of start", desired: start, backoff: map[model.JobID]time.Time{id: now.Add(3 * time.Second)},
+			want: []string{"wait foo - -"}},
+		{name: "back-off keeps the report before the start", desired: start, backoff: map[model.JobID]time.Time{id: now.Add(3 * time.Second)},
+			ctrs:     []Container{ctr("c1", id, "h1", false, now.Add(-2*time.Second))},
+			reported: st(model.StateRunning, "c1", model.GoalStart),
+			want:     []string{"report foo c1 EXITED", "wait foo c1 -"}},
+		{name: "failed action backs the job off: one wait, nothing else", desired: stop, retry: map[model.JobID]time.Time{id: now.Add(time.Second)},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"wait foo - -"}},
+		{name: "error back-off with nothing to do: no wait", desired: start, retry: map[model.JobID]time.Time{id: now.Add(time.Second)},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart)},
+		{name: "error back-off over: stop", desired: stop, retry: map[model.JobID]time.Time{id: now},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"stop foo c1 -"}},
+		{name: "back-off over: start", desired: start, backoff: map[model.JobID]time.Time{id: now.Add(-time.Millisecond)},
+			want: []string{"start foo - -"}},
+		{name: "back-off does not hold a stop", desired: stop, backoff: map[model.JobID]time.Time{id: now.Add(3 * time.Second)},
+			ctrs: []Container{ctr("c1", id, "h1", true, time.Time{})}, reported: st(model.StateRunning, "c1", model.GoalStart),
+			want: []string{"stop foo c1 -"}},
 		{name: "absent deployment, no container: status deleted", reported: st(model.StateStopped, "c1", model.GoalStart),
 			want: []string{"delete-status foo - -"}},
 		{name: "spec hash change recreates", desired: start,
@@ -120,11 +153,12 @@ func TestPlan(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := plan(planInput{Desired: tc.desired, Containers: tc.ctrs, Reported: tc.reported, Now: now, RestartDelay: time.Second,
-				Checking: tc.checking, Flapping: tc.flapping, Throttle: tc.throttle, FlappingDelay: 30 * time.Second})
+				Checking: tc.checking, Flapping: tc.flapping, Throttle: tc.throttle, FlappingDelay: 30 * time.Second,
+				Busy: tc.busy, StartBackoff: tc.backoff, ErrorBackoff: tc.retry})
 			var gs []string
 			for _, a := range got {
-				if a.Reason == "" {
-					t.Errorf("action %v has no reason", a)
+				if kind, ok := reasonKinds[a.Reason]; !ok || kind != a.Kind {
+					t.Errorf("action %v: reason %q is not one of the %s reasons", a, a.Reason, a.Kind)
 				}
 				c, s := a.ContainerID, string(a.State)
 				if c == "" {
@@ -132,6 +166,12 @@ func TestPlan(t *testing.T) {
 				}
 				if a.Undeploy {
 					s = "undeploy"
+					if a.Stopping {
+						s += ",stopping"
+					}
+					if a.Stopped {
+						s += ",stopped"
+					}
 				}
 				if s == "" {
 					s = "-"
@@ -156,5 +196,27 @@ func TestPlanWaitIsTheRemainingDelay(t *testing.T) {
 	})
 	if len(got) != 1 || got[0].Kind != actWait || got[0].After != 600*time.Millisecond {
 		t.Fatalf("want one wait of 600ms, got %v", got)
+	}
+}
+
+func TestPlanWaitOfABackOffIsTheRemainingTime(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	id := model.JobID("foo:1:0123456789012345678901234567890123456789")
+	got := plan(planInput{
+		Desired:      map[model.JobID]desiredTask{id: {Job: &model.Job{ID: id}, Goal: model.GoalStart, SpecHash: "h"}},
+		Now:          now,
+		StartBackoff: map[model.JobID]time.Time{id: now.Add(1500 * time.Millisecond)},
+	})
+	if len(got) != 1 || got[0].Kind != actWait || got[0].After != 1500*time.Millisecond || got[0].Reason != reasonStartBackoff {
+		t.Fatalf("want one start-backoff wait of 1.5s, got %v", got)
+	}
+}
+
+func TestEveryReasonHasAKnownKind(t *testing.T) {
+	kinds := map[actionKind]bool{actStart: true, actStop: true, actRemove: true, actReport: true, actDeleteStatus: true, actWait: true, actHealthcheck: true}
+	for r, k := range reasonKinds {
+		if r == "" || !kinds[k] {
+			t.Errorf("reason %q -> kind %q", r, k)
+		}
 	}
 }

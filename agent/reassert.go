@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"maps"
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
@@ -21,8 +20,8 @@ import (
 func (a *Agent) reassert(ctx context.Context, id string) {
 	a.mu.Lock()
 	queued := len(a.pending) > 0
-	before := maps.Clone(a.reported)
-	busy := maps.Clone(a.busy)
+	snap := a.snapshotLocked()
+	before, busy := snap.reported, snap.busy
 	a.mu.Unlock()
 	if queued {
 		return // etcd is behind on purpose: the queue is flushed first
@@ -54,11 +53,12 @@ func (a *Agent) reassert(ctx context.Context, id string) {
 	forgot := 0
 	for job, mine := range before {
 		theirs, ok := inEtcd[job]
-		if busy[job] || a.busy[job] || !sameStatus(a.reported[job], mine) {
+		t := a.tasks[job]
+		if t == nil || busy[job] || t.busy || t.reported == nil || !sameStatus(*t.reported, mine) {
 			continue // a worker is writing it, or wrote it since the snapshot
 		}
 		if !ok || !sameStatus(theirs, mine) {
-			delete(a.reported, job)
+			t.reported = nil
 			forgot++
 		}
 	}

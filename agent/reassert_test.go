@@ -3,7 +3,6 @@ package agent_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/helios-go/helios/model"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -27,7 +26,7 @@ func TestStateLostFromEtcdIsPushedAgain(t *testing.T) {
 
 	// Several resyncs with nothing lost: no status is written again.
 	before := len(h.history(id))
-	time.Sleep(1500 * time.Millisecond) // the harness resyncs every 300ms
+	h.waitResyncs(4)
 	if after := len(h.history(id)); after != before {
 		t.Fatalf("history grew from %d to %d events with nothing lost: resync re-reported", before, after)
 	}

@@ -10,23 +10,21 @@ import (
 	"go.uber.org/zap"
 )
 
-// reconcile reads desired and actual state, plans, and hands each job's actions to a
-// worker goroutine (a job whose worker is still busy is left for the next pass; the worker
-// triggers one when done). It returns how soon another pass is wanted (0: no timer).
+// reconcile reads desired and actual state, plans, and queues each job that has actions for
+// its worker (a job queued or still being worked on gets no new plan: its worker triggers
+// another pass when done). It returns how soon another pass is wanted (0: no timer).
 func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	t0 := time.Now()
 	defer func() { a.m.reconcileDuration.Observe(time.Since(t0).Seconds()) }()
+	var wait time.Duration
+	later := func(d time.Duration) {
+		if d > 0 && (wait == 0 || d < wait) {
+			wait = d
+		}
+	}
 	if !a.flush(ctx) {
-		defer func() {
-			// Try the queue again soon even if nothing else happens.
-			a.goFunc(func() {
-				select {
-				case <-ctx.Done():
-				case <-time.After(a.cfg.RestartDelay):
-					a.trigger()
-				}
-			})
-		}()
+		// Try the queued writes again, backing off, even if nothing else happens.
+		later(backoff(a.flushFailures, a.cfg.RestartDelay, a.cfg.ResyncInterval))
 	}
 
 	// What this agent itself is doing is read before the containers are listed, so the
@@ -34,35 +32,42 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	// pass (its worker triggers another when done), and a supervisor that reports after
 	// this point is still counted as checking.
 	a.mu.Lock()
-	reported := maps.Clone(a.reported)
-	busyAtStart := maps.Clone(a.busy)
-	checking := map[string]bool{}
-	for id := range a.checking {
-		checking[id] = true
-	}
+	atStart := a.snapshotLocked()
+	reported := atStart.reported
 	a.mu.Unlock()
 
 	desired, err := a.desired(ctx)
 	if err != nil {
 		a.m.etcdErrors.Inc()
-		a.m.reconciles.WithLabelValues("error").Inc()
-		a.log.Warn("read deployments", zap.Error(err))
-		return a.cfg.RestartDelay
+		later(a.passFailed("read deployments", err))
+		return wait
 	}
 	listedAt := time.Now()
 	listed, err := a.cfg.Runtime.List(ctx, map[string]string{LabelHost: a.cfg.Name})
 	if err != nil {
-		a.m.reconciles.WithLabelValues("error").Inc()
-		a.log.Warn("list containers", zap.Error(err))
-		return a.cfg.RestartDelay
+		later(a.passFailed("list containers", err))
+		return wait
 	}
+	a.passSucceeded()
 	ctrs, others := a.sortOut(listed, reported, listedAt)
 
 	now := time.Now()
 	clearIn := a.updateThrottles(ctrs, now)
 	a.mu.Lock()
+	snap := a.snapshotLocked()
+	maps.Copy(snap.busy, atStart.busy)
 	in := planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay,
-		Checking: checking, Throttle: maps.Clone(a.throttles), Flapping: maps.Clone(a.flapping), FlappingDelay: a.cfg.FlappingRestartDelay}
+		Checking: atStart.checking, Throttle: snap.throttle, Flapping: snap.flapping, FlappingDelay: a.cfg.FlappingRestartDelay,
+		Busy: snap.busy, StartBackoff: snap.backoff}
+	live := map[model.JobID]bool{}
+	for id := range desired {
+		live[id] = true
+	}
+	for _, c := range ctrs {
+		live[model.JobID(c.JobID())] = true
+	}
+	// The one place a task is deleted: its job is gone and nothing of it runs.
+	a.forgetIdleLocked(live)
 	a.mu.Unlock()
 	actions := plan(in)
 
@@ -84,12 +89,6 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 		}
 	}
 
-	var wait time.Duration
-	later := func(d time.Duration) {
-		if d > 0 && (wait == 0 || d < wait) {
-			wait = d
-		}
-	}
 	later(clearIn)
 	byJob := map[model.JobID][]action{}
 	var order []model.JobID
@@ -102,47 +101,27 @@ func (a *Agent) reconcile(ctx context.Context) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, id := range order {
-		acts := byJob[id]
-		if a.busy[id] || busyAtStart[id] {
-			continue
-		}
 		var run []action
-		for _, act := range acts {
+		for _, act := range byJob[id] {
+			a.m.actions.WithLabelValues(string(act.Kind), string(act.Reason)).Inc()
 			if act.Kind == actWait {
 				later(act.After)
 				continue
-			}
-			if act.Kind == actStart {
-				if until := a.failedUntil[id]; now.Before(until) {
-					later(until.Sub(now))
-					break
-				}
 			}
 			run = append(run, act)
 		}
 		if len(run) == 0 {
 			continue
 		}
-		a.busy[id] = true
-		d := desired[id]
-		a.goFunc(func() {
-			defer func() {
-				a.mu.Lock()
-				delete(a.busy, id)
-				a.mu.Unlock()
-				a.trigger()
-			}()
-			for _, act := range run {
-				a.log.Info("apply", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)),
-					zap.String("container-id", short(act.ContainerID)), zap.String("reason", act.Reason))
-				if err := a.apply(ctx, act, d, reported[id], used); err != nil {
-					if ctx.Err() == nil {
-						a.log.Error("action failed", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)), zap.Error(err))
-					}
-					return
-				}
-			}
-		})
+		// The job's worker applies them (worker.go); the queue keeps one worker per job.
+		t := a.taskLocked(id)
+		t.planned, t.plannedFor, t.plannedUsed = run, desired[id], used
+		if rep, ok := reported[id]; ok {
+			t.plannedRep = rep
+		} else {
+			t.plannedRep = model.TaskStatus{}
+		}
+		a.queue.Add(id)
 	}
 	a.m.reconciles.WithLabelValues("ok").Inc()
 	return wait
@@ -221,15 +200,19 @@ func (a *Agent) watchExits(ctx context.Context, ctrs []Container) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, c := range ctrs {
-		if !c.Running || a.watching[c.ID] {
+		if !c.Running {
 			continue
 		}
-		a.watching[c.ID] = true
+		t := a.taskLocked(model.JobID(c.JobID()))
+		if t.watching[c.ID] {
+			continue
+		}
+		t.watching[c.ID] = true
 		id, job := c.ID, c.JobID()
 		a.goFunc(func() {
 			code, err := a.cfg.Runtime.Wait(ctx, id)
 			a.mu.Lock()
-			delete(a.watching, id)
+			delete(t.watching, id)
 			a.mu.Unlock()
 			if ctx.Err() != nil {
 				return
@@ -252,57 +235,34 @@ func (a *Agent) updateThrottles(ctrs []Container, now time.Time) time.Duration {
 	for _, c := range ctrs {
 		id := model.JobID(c.JobID())
 		byJob[id] = append(byJob[id], c)
-	}
-	for id := range a.runs {
-		if _, ok := byJob[id]; !ok {
-			byJob[id] = nil // no container now (one is being replaced): the log still counts
-		}
+		a.taskLocked(id)
 	}
 	var clearIn time.Duration
-	for id, cs := range byJob {
-		l := a.runs[id]
-		if l == nil {
-			l = &runLog{}
-			a.runs[id] = l
-		}
+	counts := map[model.ThrottleState]int{}
+	// A task with no container now (one is being replaced) still counts its run log.
+	for id, t := range a.tasks {
+		cs := byJob[id]
 		present := map[string]bool{}
 		current := time.Duration(-1)
 		for _, c := range cs {
 			present[c.ID] = true
-			l.record(c, a.cfg.FlappingRuns)
+			t.runs.record(c, a.cfg.FlappingRuns)
 			if c.Running && !c.StartedAt.IsZero() {
 				current = max(now.Sub(c.StartedAt), 0)
 			}
 		}
-		l.forget(present)
-		flap, in := flapping(l.runs, current, a.cfg.FlappingRuns, a.cfg.FlappingWindow)
-		if flap != a.flapping[id] {
+		t.runs.forget(present)
+		flap, in := flapping(t.runs.runs, current, a.cfg.FlappingRuns, a.cfg.FlappingWindow)
+		if flap != t.flapping {
 			a.log.Info("flapping", zap.String("job-id", string(id)), zap.Bool("flapping", flap))
 		}
-		a.flapping[id] = flap
+		t.flapping = flap
 		if in > 0 && (clearIn == 0 || in < clearIn) {
 			clearIn = in + time.Millisecond
 		}
-	}
-	counts := map[model.ThrottleState]int{}
-	ids := map[model.JobID]bool{}
-	for id := range a.flapping {
-		ids[id] = true
-	}
-	for id := range a.imageThrottle {
-		ids[id] = true
-	}
-	for id := range a.throttles {
-		ids[id] = true
-	}
-	for id := range ids {
-		t := throttleOf(a.imageThrottle[id], a.flapping[id])
-		if t == model.ThrottleNo {
-			delete(a.throttles, id)
-			continue
+		if th := t.throttle(); th != model.ThrottleNo {
+			counts[th]++
 		}
-		a.throttles[id] = t
-		counts[t]++
 	}
 	a.setThrottleGauge(counts)
 	return clearIn
