@@ -3,6 +3,7 @@ package testimage
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -24,8 +25,7 @@ var ErrForeignImage = errors.New("the tag names an image not built by Helios")
 // then removed (when no container uses it), so repeated test runs do not pile up dangling
 // images.
 func importImage(ctx context.Context, rootfs []byte, tag string, force bool, changes ...string) error {
-	old, _ := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}} {{index .Config.Labels \""+BuiltByLabel+"\"}}", tag).Output()
-	oldID, oldBuilder, _ := strings.Cut(strings.TrimSpace(string(old)), " ")
+	oldID, oldBuilder := imageBuilder(ctx, tag)
 	if oldID != "" && oldBuilder != builtBy && !force {
 		return fmt.Errorf("%s already exists (image %.19s) and was not built by Helios; not replacing it: %w", tag, oldID, ErrForeignImage)
 	}
@@ -44,4 +44,17 @@ func importImage(ctx context.Context, rootfs []byte, tag string, force bool, cha
 		_ = exec.CommandContext(ctx, "docker", "rmi", oldID).Run() //nolint:errcheck // in use by a container: keep it
 	}
 	return nil
+}
+
+// imageBuilder is the id of the image under tag ("" when there is none) and the value of
+// its BuiltByLabel ("" when it has none).
+func imageBuilder(ctx context.Context, tag string) (id, builder string) {
+	out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Id}} {{json .Config.Labels}}", tag).Output()
+	if err != nil {
+		return "", ""
+	}
+	id, labelsJSON, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
+	var labels map[string]string
+	_ = json.Unmarshal([]byte(labelsJSON), &labels) // "null" or an object
+	return id, labels[BuiltByLabel]
 }
