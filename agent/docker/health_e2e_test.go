@@ -172,14 +172,33 @@ func TestDeathDuringHealthCheckFailsThenRestarts(t *testing.T) {
 		j.Env = map[string]string{"DIE_AFTER": "1s"}
 		j.HealthCheck = &model.HealthCheck{Type: model.HealthCheckExec, Command: []string{"/prog", "exit", "1"}}
 	})
-	first := h.waitState(id, model.StateHealthchecking, nil)
-	failed := h.waitState(id, model.StateFailed, nil)
-	if failed.ContainerID != first.ContainerID || !strings.Contains(failed.ContainerError, "code 3 during health check") {
-		t.Errorf("FAILED status: container %s error %q", short(failed.ContainerID), failed.ContainerError)
+	// The states come and go within a second: read them from the history, where every one
+	// is kept, rather than hoping to poll each while it lasts.
+	want := []model.State{model.StateCreating, model.StateStarting, model.StateHealthchecking, model.StateFailed,
+		model.StateCreating, model.StateStarting, model.StateHealthchecking}
+	var evs []model.TaskStatusEvent
+	deadline := time.Now().Add(60 * time.Second)
+	for len(evs) < len(want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("history after 60s: %s", history(t, h, id))
+		}
+		time.Sleep(50 * time.Millisecond)
+		var err error
+		if evs, err = h.st.History(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
 	}
-	h.waitState(id, model.StateHealthchecking, func(s model.TaskStatus) bool { return s.ContainerID != first.ContainerID })
-	if got := history(t, h, id); !strings.HasPrefix(got, "CREATING,STARTING,HEALTHCHECKING,FAILED,CREATING,STARTING,HEALTHCHECKING") {
-		t.Errorf("history = %s", got)
+	for i, st := range want {
+		if evs[i].Status.State != st {
+			t.Fatalf("history = %s, want it to start %v", history(t, h, id), want)
+		}
+	}
+	checking, failed, again := evs[2].Status, evs[3].Status, evs[6].Status
+	if failed.ContainerID != checking.ContainerID || !strings.Contains(failed.ContainerError, "code 3 during health check") {
+		t.Errorf("FAILED status: container %s (checked %s), error %q", short(failed.ContainerID), short(checking.ContainerID), failed.ContainerError)
+	}
+	if again.ContainerID == checking.ContainerID {
+		t.Errorf("the restart checks container %s again, want a new one", short(again.ContainerID))
 	}
 }
 
