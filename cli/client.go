@@ -36,8 +36,10 @@ type client struct {
 	once       sync.Once
 	endpoints  []*url.URL
 	resolveErr error
-	next       int
-	warned     bool // the "unreachable, still trying" notice was shown
+
+	mu     sync.Mutex // guards next and warned: bulk status requests run concurrently
+	next   int
+	warned bool // the "unreachable, still trying" notice was shown
 }
 
 // newHTTPClient builds the client requests go through. Connections dial through resolver,
@@ -116,8 +118,7 @@ func (c *client) doFull(ctx context.Context, method, path string, query url.Valu
 	var lastErr error
 	var round []error // connection failures of the first round, one per master
 	for attempt := 0; ; attempt++ {
-		base := c.endpoints[c.next%len(c.endpoints)]
-		c.next++
+		base := c.nextEndpoint()
 		u := *base
 		u.Path = base.Path + path
 		u.RawQuery = q.Encode()
@@ -155,9 +156,20 @@ func (c *client) doFull(ctx context.Context, method, path string, query url.Valu
 	}
 }
 
+// nextEndpoint is the master to try next: each attempt moves on to the next one.
+func (c *client) nextEndpoint() *url.URL {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	base := c.endpoints[c.next%len(c.endpoints)]
+	c.next++
+	return base
+}
+
 // warnUnreachable tells once, after every master was tried and none could be reached, that
 // the CLI keeps trying: without it a wrong -z is four minutes of silence.
 func (c *client) warnUnreachable(errs []error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.warned || c.warn == nil {
 		return
 	}

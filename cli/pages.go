@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/helios-go/helios/model"
 )
@@ -101,16 +103,36 @@ func (c *client) hosts(ctx context.Context, pattern string, selectors []string) 
 	})
 }
 
+// statusRequestsInFlight bounds the bulk status requests one command has open at once:
+// the master answers them on several cores while the CLI decodes the previous answers.
+const statusRequestsInFlight = 4
+
 // jobStatuses asks for the statuses of ids in requests of at most a page of ids each,
 // sorted, so that each request's ids are close together in the master's key space.
 func (c *client) jobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]model.JobStatus, error) {
-	out := map[model.JobID]model.JobStatus{}
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
-	for chunk := range slices.Chunk(sorted, c.pageLimit()) {
-		if err := c.call(ctx, http.MethodPost, "/jobs/statuses", nil, chunk, &out); err != nil {
-			return nil, err
+	chunks := slices.Collect(slices.Chunk(sorted, c.pageLimit()))
+	answers := make([]map[model.JobID]model.JobStatus, len(chunks))
+	errs := make([]error, len(chunks))
+	sem := make(chan struct{}, statusRequestsInFlight)
+	var wg sync.WaitGroup
+	for i, chunk := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = c.call(ctx, http.MethodPost, "/jobs/statuses", nil, chunk, &answers[i])
+		}()
+	}
+	wg.Wait()
+	out := make(map[model.JobID]model.JobStatus, len(ids))
+	for i, a := range answers {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
+		maps.Copy(out, a)
 	}
 	return out, nil
 }
