@@ -36,7 +36,7 @@ test-e2e: build ## run the end-to-end suites in ./test against real processes an
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/...
 
 .PHONY: bench
-bench: ## run the benchmarks (store micro-benchmarks, hollow agents at 100/500/2000 hosts)
+bench: ## run the benchmarks (store micro-benchmarks, hollow agents, 1,000-host rollout, master reads)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 

@@ -282,6 +282,10 @@ func (r *runner) newClient(c *ucli.Context, src masterSource) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	pageSize, err := parsePageSize(r.env(envPageSize))
+	if err != nil {
+		return nil, usagef("%s", err.Error())
+	}
 	verbosity := c.Count(flagVerbose)
 	resolver := newResolver(src.Resolver)
 	return &client{
@@ -291,6 +295,7 @@ func (r *runner) newClient(c *ucli.Context, src masterSource) (*client, error) {
 		http:         newHTTPClient(httpTimeout, resolver, c.Bool(flagInsecure)),
 		retryTimeout: retryTimeout,
 		retryDelay:   r.retryDelay,
+		pageSize:     pageSize,
 		log: func(format string, args ...any) {
 			if verbosity > 0 {
 				fmt.Fprintf(r.stderr, format+"\n", args...)

@@ -13,15 +13,6 @@ import (
 
 // This file holds one method per REST call the commands make.
 
-func (c *client) jobs(ctx context.Context, q string) (map[model.JobID]model.Job, error) {
-	query := url.Values{}
-	if q != "" {
-		query.Set("q", q)
-	}
-	out := map[model.JobID]model.Job{}
-	return out, c.call(ctx, http.MethodGet, "/jobs", query, nil, &out)
-}
-
 func (c *client) job(ctx context.Context, id model.JobID) (*model.Job, error) {
 	var j model.Job
 	if err := c.call(ctx, http.MethodGet, "/jobs/"+url.PathEscape(string(id)), nil, nil, &j); err != nil {
@@ -56,32 +47,12 @@ func (c *client) jobStatus(ctx context.Context, id model.JobID) (*model.JobStatu
 	return &st, nil
 }
 
-func (c *client) jobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]model.JobStatus, error) {
-	out := map[model.JobID]model.JobStatus{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	return out, c.call(ctx, http.MethodPost, "/jobs/statuses", nil, ids, &out)
-}
-
 func (c *client) history(ctx context.Context, id model.JobID) ([]model.TaskStatusEvent, error) {
 	var ev model.TaskStatusEvents
 	if err := c.call(ctx, http.MethodGet, "/history/jobs/"+url.PathEscape(string(id)), nil, nil, &ev); err != nil {
 		return nil, err
 	}
 	return ev.Events, nil
-}
-
-func (c *client) hosts(ctx context.Context, pattern string, selectors []string) ([]string, error) {
-	query := url.Values{}
-	if pattern != "" {
-		query.Set("namePattern", pattern)
-	}
-	for _, s := range selectors {
-		query.Add("selector", s)
-	}
-	var out []string
-	return out, c.call(ctx, http.MethodGet, "/hosts", query, nil, &out)
 }
 
 func (c *client) hostStatuses(ctx context.Context, hosts []string) (map[string]model.HostStatus, error) {

@@ -31,12 +31,15 @@ type client struct {
 	log          func(format string, args ...any) // verbose log; never nil
 	warn         func(format string, args ...any) // always shown on stderr; nil: silent
 	streamIdle   time.Duration                    // silence after which a watch stream is reopened; 0: defaultStreamIdle
+	pageSize     int                              // entries per page and ids per bulk request; 0: defaultPageSize
 
 	once       sync.Once
 	endpoints  []*url.URL
 	resolveErr error
-	next       int
-	warned     bool // the "unreachable, still trying" notice was shown
+
+	mu     sync.Mutex // guards next and warned: bulk status requests run concurrently
+	next   int
+	warned bool // the "unreachable, still trying" notice was shown
 }
 
 // newHTTPClient builds the client requests go through. Connections dial through resolver,
@@ -88,14 +91,20 @@ func (c *client) resolve(ctx context.Context) error {
 // is sent as JSON. Statuses other than 502/503 are returned, not retried: callers decide
 // what a 404 means.
 func (c *client) do(ctx context.Context, method, path string, query url.Values, in any) (int, []byte, error) {
+	code, _, data, err := c.doFull(ctx, method, path, query, in)
+	return code, data, err
+}
+
+// doFull is do that also returns the answer's headers.
+func (c *client) doFull(ctx context.Context, method, path string, query url.Values, in any) (int, http.Header, []byte, error) {
 	if err := c.resolve(ctx); err != nil {
-		return 0, nil, &apiError{Status: statusUnavailable, Message: err.Error()}
+		return 0, nil, nil, &apiError{Status: statusUnavailable, Message: err.Error()}
 	}
 	var body []byte
 	if in != nil {
 		var err error
 		if body, err = json.Marshal(in); err != nil {
-			return 0, nil, fmt.Errorf("encode request: %w", err)
+			return 0, nil, nil, fmt.Errorf("encode request: %w", err)
 		}
 	}
 	q := url.Values{}
@@ -109,17 +118,16 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	var lastErr error
 	var round []error // connection failures of the first round, one per master
 	for attempt := 0; ; attempt++ {
-		base := c.endpoints[c.next%len(c.endpoints)]
-		c.next++
+		base := c.nextEndpoint()
 		u := *base
 		u.Path = base.Path + path
 		u.RawQuery = q.Encode()
-		code, data, err := c.once1(ctx, method, u.String(), body)
+		code, header, data, err := c.once1(ctx, method, u.String(), body)
 		switch {
 		case err == nil && code != http.StatusBadGateway && code != http.StatusServiceUnavailable:
-			return code, data, nil
+			return code, header, data, nil
 		case err != nil && ctx.Err() != nil:
-			return 0, nil, ctx.Err()
+			return 0, nil, nil, ctx.Err()
 		case err != nil:
 			lastErr = err
 			if attempt < len(c.endpoints) {
@@ -132,9 +140,9 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 		if time.Now().Add(wait).After(deadline) {
 			if err == nil {
 				// The master answered 502/503 until the end: show its own words.
-				return code, data, nil
+				return code, header, data, nil
 			}
-			return 0, nil, &apiError{Status: statusUnavailable, Message: fmt.Sprintf("could not reach any master: %v", lastErr)}
+			return 0, nil, nil, &apiError{Status: statusUnavailable, Message: fmt.Sprintf("could not reach any master: %v", lastErr)}
 		}
 		if attempt+1 == len(c.endpoints) && len(round) == len(c.endpoints) {
 			c.warnUnreachable(round)
@@ -142,15 +150,26 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 		c.log("retrying in %s: %v", wait, lastErr)
 		select {
 		case <-ctx.Done():
-			return 0, nil, ctx.Err()
+			return 0, nil, nil, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
 }
 
+// nextEndpoint is the master to try next: each attempt moves on to the next one.
+func (c *client) nextEndpoint() *url.URL {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	base := c.endpoints[c.next%len(c.endpoints)]
+	c.next++
+	return base
+}
+
 // warnUnreachable tells once, after every master was tried and none could be reached, that
 // the CLI keeps trying: without it a wrong -z is four minutes of silence.
 func (c *client) warnUnreachable(errs []error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.warned || c.warn == nil {
 		return
 	}
@@ -176,14 +195,14 @@ func unreachable(err error) string {
 }
 
 // once1 is a single HTTP exchange.
-func (c *client) once1(ctx context.Context, method, u string, body []byte) (int, []byte, error) {
+func (c *client) once1(ctx context.Context, method, u string, body []byte) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, nil, fmt.Errorf("build request: %w", err)
+		return 0, nil, nil, fmt.Errorf("build request: %w", err)
 	}
 	req.Header.Set(model.HeaderClientVersion, model.Version)
 	req.Header.Set("Accept", "application/json")
@@ -194,15 +213,15 @@ func (c *client) once1(ctx context.Context, method, u string, body []byte) (int,
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.log("%s %s: %v", method, u, err)
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return 0, nil, fmt.Errorf("read response of %s %s: %w", method, u, err)
+		return 0, nil, nil, fmt.Errorf("read response of %s %s: %w", method, u, err)
 	}
 	c.log("%s %s -> %d (%s)", method, u, resp.StatusCode, time.Since(start).Round(time.Millisecond))
-	return resp.StatusCode, data, nil
+	return resp.StatusCode, resp.Header, data, nil
 }
 
 // getJSON fetches path and decodes a 2xx answer into out; other answers become apiErrors.

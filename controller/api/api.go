@@ -20,12 +20,15 @@ import (
 type Store interface {
 	CreateJob(ctx context.Context, job model.Job) error
 	GetJob(ctx context.Context, id model.JobID) (*model.Job, error)
-	ListJobs(ctx context.Context) (map[model.JobID]model.Job, error)
+	ListJobsPage(ctx context.Context, q store.JobsQuery) (store.JobsPage, error)
+	DeployedJobs(ctx context.Context, hostMatch func(string) bool) (map[model.JobID]bool, error)
 	RemoveJob(ctx context.Context, id model.JobID, token string) error
 
 	RegisterHost(ctx context.Context, host, id string) error
 	DeregisterHost(ctx context.Context, host string) error
 	ListHosts(ctx context.Context) ([]string, error)
+	ListHostsPage(ctx context.Context, after string, limit int, match func(string) bool) (store.HostsPage, error)
+	HostLabels(ctx context.Context, hosts []string) (map[string]map[string]string, error)
 	HostStatus(ctx context.Context, host string) (*model.HostStatus, error)
 	HostStatuses(ctx context.Context, hosts []string) (map[string]model.HostStatus, error)
 
@@ -34,6 +37,7 @@ type Store interface {
 	SetGoal(ctx context.Context, host string, id model.JobID, goal model.Goal, token string) error
 	GetDeployment(ctx context.Context, host string, id model.JobID) (*model.Deployment, error)
 	JobStatus(ctx context.Context, id model.JobID) (*model.JobStatus, error)
+	JobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]*model.JobStatus, error)
 	History(ctx context.Context, id model.JobID) ([]model.TaskStatusEvent, error)
 
 	ListMasters(ctx context.Context) ([]model.MasterInfo, error)

@@ -15,8 +15,10 @@ import (
 // Not one of the original's words (its agents registered in ZooKeeper themselves).
 const statusConflict = "CONFLICT"
 
-// listHosts answers GET /hosts?namePattern=&selector=...: registered host names, sorted,
-// whose name contains namePattern and whose labels satisfy every selector.
+// listHosts answers GET /hosts?namePattern=&selector=...&limit=&continue=: registered host
+// names, sorted, whose name contains namePattern and whose labels satisfy every selector.
+// With limit, one page of up to limit names (fewer when selectors drop some) and the
+// Helios-Continue header while more may follow.
 func (s *server) listHosts(w http.ResponseWriter, r *http.Request) {
 	pattern := r.URL.Query().Get("namePattern")
 	sels, err := model.ParseHostSelectors(r.URL.Query()["selector"])
@@ -24,30 +26,48 @@ func (s *server) listHosts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, badRequest("%s", err.Error()))
 		return
 	}
-	hosts, err := s.store.ListHosts(r.Context())
+	p, err := parsePage(r, model.PageHosts)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	names := make([]string, 0, len(hosts))
-	for _, h := range hosts {
-		if strings.Contains(h, pattern) {
-			names = append(names, h)
+	var names []string
+	if p.limit > 0 {
+		page, err := s.store.ListHostsPage(r.Context(), p.after, p.limit, func(h string) bool { return strings.Contains(h, pattern) })
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		setContinue(w, model.PageHosts, page.More, page.Last)
+		names = page.Hosts
+	} else {
+		hosts, err := s.store.ListHosts(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, h := range hosts {
+			if strings.Contains(h, pattern) {
+				names = append(names, h)
+			}
 		}
 	}
 	if len(sels) > 0 && len(names) > 0 {
-		statuses, err := s.store.HostStatuses(r.Context(), names)
+		labels, err := s.store.HostLabels(r.Context(), names)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		kept := names[:0]
 		for _, h := range names {
-			if st, ok := statuses[h]; ok && model.MatchAll(sels, st.Labels) {
+			if model.MatchAll(sels, labels[h]) {
 				kept = append(kept, h)
 			}
 		}
 		names = kept
+	}
+	if names == nil {
+		names = []string{}
 	}
 	sort.Strings(names)
 	writeJSON(w, http.StatusOK, names)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -18,8 +19,8 @@ type brokenStore struct {
 	Store
 }
 
-func (brokenStore) ListJobs(context.Context) (map[model.JobID]model.Job, error) {
-	return nil, errors.New("list jobs: disk on fire")
+func (brokenStore) ListJobsPage(context.Context, store.JobsQuery) (store.JobsPage, error) {
+	return store.JobsPage{}, errors.New("list jobs: disk on fire")
 }
 
 func TestUnexpectedStoreErrorIs500AndLoggedOnce(t *testing.T) {

@@ -12,43 +12,59 @@ import (
 	"go.uber.org/zap"
 )
 
-// listJobs answers GET /jobs?q=&hostPattern=.
+// listJobs answers GET /jobs?q=&hostPattern=&limit=&continue=. Without limit the answer
+// is every matching job, streamed one page of etcd reads at a time; with it, one page and
+// the Helios-Continue header while more may follow. A query holding ':' is a prefix of the
+// ids, so it narrows the key range read; other queries and hostPattern filter on the ids
+// before any job is read.
 func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("q")
 	hostPattern := r.URL.Query().Get("hostPattern")
-	jobs, err := s.store.ListJobs(r.Context())
+	p, err := parsePage(r, model.PageJobs)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var onHosts map[model.JobID]bool
+	query := store.JobsQuery{Limit: p.limit, After: model.JobID(p.after)}
+	if strings.Contains(q, ":") {
+		query.Prefix = q
+	} else if q != "" {
+		query.Match = func(id model.JobID) bool { return matchesJobQuery(id, q) }
+	}
 	if hostPattern != "" {
-		// All hosts in two reads, rather than one read per matching host.
-		statuses, err := s.store.HostStatuses(r.Context(), nil)
+		// The ids deployed on matching hosts, from the keys alone.
+		onHosts, err := s.store.DeployedJobs(r.Context(), func(h string) bool { return strings.Contains(h, hostPattern) })
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		onHosts = map[model.JobID]bool{}
-		for host, st := range statuses {
-			if !strings.Contains(host, hostPattern) {
-				continue
-			}
-			for id := range st.Jobs {
-				onHosts[id] = true
-			}
-		}
+		byQuery := query.Match
+		query.Match = func(id model.JobID) bool { return onHosts[id] && (byQuery == nil || byQuery(id)) }
 	}
-	out := make(map[model.JobID]model.Job, len(jobs))
-	for id, job := range jobs {
-		if onHosts != nil && !onHosts[id] {
-			continue
+	list := func(after model.JobID) ([]jobEntry, model.JobID, bool, error) {
+		query.After = after
+		page, err := s.store.ListJobsPage(r.Context(), query)
+		entries := make([]jobEntry, len(page.Jobs))
+		for i := range page.Jobs {
+			entries[i] = jobEntry{id: page.Jobs[i].ID, job: &page.Jobs[i].Job}
 		}
-		if !matchesJobQuery(id, q) {
-			continue
-		}
-		out[id] = job
+		return entries, page.Last, page.More, err
 	}
+	if p.limit == 0 {
+		query.Limit = streamPageSize
+		s.streamJobs(w, r, list)
+		return
+	}
+	entries, last, more, err := list(query.After)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make(map[model.JobID]*model.Job, len(entries))
+	for _, e := range entries {
+		out[e.id] = e.job
+	}
+	setContinue(w, model.PageJobs, more, string(last))
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -200,27 +216,27 @@ func (s *server) jobStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 // jobStatuses answers POST /jobs/statuses with a body listing job ids. Unknown or
-// malformed ids are left out of the answer rather than failing the whole request.
+// malformed ids are left out of the answer rather than failing the whole request. The
+// store reads all of them in a few range reads, whatever their number.
 func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
-	var ids []model.JobID
-	if err := decodeJSON(r, &ids, false); err != nil {
+	var raw []model.JobID
+	if err := decodeJSON(r, &raw, false); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := make(map[model.JobID]*model.JobStatus, len(ids))
-	for _, raw := range ids {
-		id, err := model.ParseJobID(string(raw))
-		if err != nil || out[id] != nil {
-			continue
+	ids := make([]model.JobID, 0, len(raw))
+	for _, id := range raw {
+		if parsed, err := model.ParseJobID(string(id)); err == nil {
+			ids = append(ids, parsed)
 		}
-		st, err := s.store.JobStatus(r.Context(), id)
-		if errors.Is(err, store.ErrJobNotFound) {
-			continue
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	}
+	statuses, err := s.store.JobStatuses(r.Context(), ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := make(map[model.JobID]*model.JobStatus, len(statuses))
+	for id, st := range statuses {
 		out[id] = fillJobStatus(st)
 	}
 	writeJSON(w, http.StatusOK, out)

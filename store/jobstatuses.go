@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"slices"
+
+	"github.com/helios-go/helios/model"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// hostsPerRead is how many hosts' deployment and status ranges share one read: two range
+// operations per host, within etcd's limit of operations per transaction.
+const hostsPerRead = maxTxnOps / 2
+
+// JobStatuses is JobStatus for many jobs, in a number of etcd reads bounded by the shape of
+// the request rather than one per job: the ids are sorted, and what lies between the
+// smallest and the largest is read as key ranges, all at the revision of the first read.
+//
+//   - one read: the reverse index over the ids' span (keys only) and the number of jobs in
+//     the span;
+//   - the jobs: one range when the span holds few other jobs, else single gets, maxTxnOps
+//     to a read;
+//   - per host that has any of the jobs: one range over its deployments and one over its
+//     statuses, limited to the span of the ids on that host, hostsPerRead hosts to a read.
+//
+// Unknown ids are left out of the answer. Callers that page through sorted ids (the CLI
+// does) make every span tight.
+func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]*model.JobStatus, error) {
+	for _, id := range ids {
+		if err := ValidName("job id", string(id)); err != nil {
+			return nil, err
+		}
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := make(map[model.JobID]*model.JobStatus, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	lo, hi := ids[0], ids[len(ids)-1]
+	jobsEnd := s.keys.Job(hi) + "\x00"
+	resps, rev, err := s.read(ctx, "job-statuses",
+		clientv3.OpGet(s.keys.JobHosts(lo), clientv3.WithRange(clientv3.GetPrefixRangeEnd(s.keys.JobHosts(hi))), clientv3.WithKeysOnly()),
+		clientv3.OpGet(s.keys.Job(lo), clientv3.WithRange(jobsEnd), clientv3.WithCountOnly()))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readJobsInto(ctx, out, ids, resps[1].Count, rev); err != nil {
+		return nil, err
+	}
+	// Which wanted jobs each host has, from the reverse index.
+	onHost := map[string][]model.JobID{}
+	indexPrefix := s.keys.root + "/config/job-hosts/"
+	for _, kv := range resps[0].Kvs {
+		id, host, ok := splitUnder(indexPrefix, string(kv.Key))
+		if !ok || out[model.JobID(id)] == nil || host == "" {
+			continue
+		}
+		onHost[host] = append(onHost[host], model.JobID(id))
+	}
+	return out, s.readHostsInto(ctx, out, onHost, rev)
+}
+
+// readJobsInto puts a JobStatus for every job of ids (sorted, distinct) found into out.
+// inSpan is how many jobs lie between the first and the last id: when the ids are most of
+// them, one range read is cheaper than naming every key.
+func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*model.JobStatus, ids []model.JobID, inSpan, rev int64) error {
+	add := func(key string, val []byte) {
+		id := model.JobID(Base(key))
+		if _, want := slices.BinarySearch(ids, id); !want {
+			return
+		}
+		var job model.Job
+		if err := decode(key, val, &job); err != nil {
+			s.skipBad(err)
+			return
+		}
+		out[id] = &model.JobStatus{Job: &job, Deployments: map[string]model.Deployment{}, TaskStatuses: map[string]model.TaskStatus{}}
+	}
+	if inSpan <= 2*int64(len(ids)) {
+		lo, hi := ids[0], ids[len(ids)-1]
+		resp, err := s.get(ctx, "job-statuses", s.keys.Job(lo), clientv3.WithRange(s.keys.Job(hi)+"\x00"), clientv3.WithRev(rev))
+		if err != nil {
+			return err
+		}
+		for _, kv := range resp.Kvs {
+			add(string(kv.Key), kv.Value)
+		}
+		return nil
+	}
+	for start := 0; start < len(ids); start += maxTxnOps {
+		chunk := ids[start:min(start+maxTxnOps, len(ids))]
+		gets := make([]clientv3.Op, len(chunk))
+		for i, id := range chunk {
+			gets[i] = clientv3.OpGet(s.keys.Job(id), clientv3.WithRev(rev))
+		}
+		resps, _, err := s.read(ctx, "job-statuses", gets...)
+		if err != nil {
+			return err
+		}
+		for _, r := range resps {
+			for _, kv := range r.Kvs {
+				add(string(kv.Key), kv.Value)
+			}
+		}
+	}
+	return nil
+}
+
+// readHostsInto fills in the deployments and task statuses of the jobs each host has
+// (onHost: host → the ids of wanted jobs, in ascending order).
+func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*model.JobStatus, onHost map[string][]model.JobID, rev int64) error {
+	hosts := make([]string, 0, len(onHost))
+	for h := range onHost {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	for start := 0; start < len(hosts); start += hostsPerRead {
+		chunk := hosts[start:min(start+hostsPerRead, len(hosts))]
+		ops := make([]clientv3.Op, 0, 2*len(chunk))
+		for _, h := range chunk {
+			ids := onHost[h]
+			lo, hi := ids[0], ids[len(ids)-1]
+			ops = append(ops,
+				clientv3.OpGet(s.keys.Deployment(h, lo), clientv3.WithRange(s.keys.Deployment(h, hi)+"\x00"), clientv3.WithRev(rev)),
+				clientv3.OpGet(s.keys.TaskStatus(h, lo), clientv3.WithRange(s.keys.TaskStatus(h, hi)+"\x00"), clientv3.WithRev(rev)))
+		}
+		resps, _, err := s.read(ctx, "job-statuses", ops...)
+		if err != nil {
+			return err
+		}
+		for i, h := range chunk {
+			for _, kv := range resps[2*i].Kvs {
+				st := out[model.JobID(Base(string(kv.Key)))]
+				if st == nil {
+					continue // deployed here, but not asked for
+				}
+				var d model.Deployment
+				if err := decode(string(kv.Key), kv.Value, &d); err != nil {
+					s.skipBad(err)
+					continue
+				}
+				st.Deployments[h] = d
+			}
+			for _, kv := range resps[2*i+1].Kvs {
+				st := out[model.JobID(Base(string(kv.Key)))]
+				if st == nil {
+					continue
+				}
+				var ts model.TaskStatus
+				if err := decode(string(kv.Key), kv.Value, &ts); err != nil {
+					s.skipBad(err)
+					continue
+				}
+				st.TaskStatuses[h] = ts
+			}
+		}
+	}
+	return nil
+}

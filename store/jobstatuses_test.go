@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// etcdRequests counts the etcd requests the store made under op, from its own metrics.
+func etcdRequests(t *testing.T, reg *prometheus.Registry, op string) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	mustNil(t, "gather", err)
+	for _, mf := range mfs {
+		if mf.GetName() != "helios_store_etcd_request_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.Metric {
+			if labelIs(m, "op", op) {
+				return m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return 0
+}
+
+func labelIs(m *dto.Metric, name, value string) bool {
+	for _, l := range m.Label {
+		if l.GetName() == name && l.GetValue() == value {
+			return true
+		}
+	}
+	return false
+}
+
+// The bulk read answers exactly what one JobStatus per id would, for dense, sparse and
+// unknown ids, in a number of requests that does not grow with the number of jobs.
+func TestJobStatusesMatchJobStatusInFewReads(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s, _, _ := newStore(t, store.Config{Registerer: reg})
+	ctx := testCtx(t)
+	hosts := []string{"h1", "h2", "h3"}
+	for _, h := range hosts {
+		mustNil(t, "register", s.RegisterHost(ctx, h, "id"))
+	}
+	var ids []model.JobID
+	for i := range 300 {
+		job := newJob(t, fmt.Sprintf("job%03d", i), "")
+		mustNil(t, "create", s.CreateJob(ctx, job))
+		ids = append(ids, job.ID)
+		// Jobs deployed on none, one or two hosts; some with a status, one with a status
+		// and no deployment left (the agent has not cleaned up yet).
+		for k, h := range hosts {
+			if (i+k)%3 != 0 {
+				continue
+			}
+			mustNil(t, "deploy", s.Deploy(ctx, h, model.Deployment{JobID: job.ID}, ""))
+			if i%2 == 0 {
+				mustNil(t, "status", s.SetTaskStatus(ctx, h, job.ID, model.TaskStatus{State: model.StateRunning, ContainerID: fmt.Sprintf("c%d-%s", i, h)}, false))
+			}
+		}
+	}
+	unknown := newJob(t, "nope", "").ID
+	cases := map[string][]model.JobID{
+		"all":            ids,
+		"sparse":         {ids[3], ids[150], ids[299]},
+		"one":            {ids[7]},
+		"with unknown":   {ids[10], unknown, ids[11]},
+		"duplicates":     {ids[5], ids[5]},
+		"none requested": {},
+	}
+	for name, req := range cases {
+		t.Run(name, func(t *testing.T) {
+			before := etcdRequests(t, reg, "job-statuses")
+			got, err := s.JobStatuses(ctx, req)
+			mustNil(t, "job statuses", err)
+			reads := etcdRequests(t, reg, "job-statuses") - before
+			want := map[model.JobID]*model.JobStatus{}
+			for _, id := range req {
+				st, err := s.JobStatus(ctx, id)
+				if err != nil {
+					wantErr(t, "job status", err, store.ErrJobNotFound)
+					continue
+				}
+				want[id] = st
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("JobStatuses differs from JobStatus per id:\n got %d jobs\nwant %d jobs", len(got), len(want))
+			}
+			// First read, the jobs (at most 3 chunks of 128 for 300 ids), one per 64 hosts.
+			if limit := uint64(1 + 3 + 1); reads > limit {
+				t.Errorf("%d etcd requests for %d ids, want at most %d", reads, len(req), limit)
+			}
+		})
+	}
+	_, err := s.JobStatuses(ctx, []model.JobID{"a/b:1:2"})
+	if err == nil || !strings.Contains(err.Error(), "contains '/'") {
+		t.Errorf("bad id: %v, want an invalid-name error", err)
+	}
+}
