@@ -33,3 +33,6 @@ func (s *Store) Close() error {
 	}
 	return s.cli.Close()
 }
+
+// Endpoints are the etcd endpoints the store talks to.
+func (s *Store) Endpoints() []string { return s.cli.Endpoints() }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"github.com/helios-go/helios/store/storetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -31,16 +32,16 @@ func etcdRequests(t *testing.T, reg *prometheus.Registry) uint64 {
 
 // withCountedStore swaps the env's store for one on the same etcd whose requests are
 // counted on reg.
-func withCountedStore(reg *prometheus.Registry) func(*Config) {
+func withCountedStore(t *testing.T, reg *prometheus.Registry) func(*Config) {
 	return func(c *Config) {
-		c.Store = store.New(c.Store.(*store.Store).Client(), store.Config{RequestTimeout: 2 * time.Second, Registerer: reg})
+		c.Store = storetest.OpenEndpoints(t, c.Store.(*store.Store).Endpoints(), store.Config{RequestTimeout: 2 * time.Second, Registerer: reg})
 	}
 }
 
 // Bulk statuses of many jobs take a few range reads, not one transaction (or more) per id.
 func TestJobStatusesReadsEtcdAFewTimes(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	e := newEnv(t, withCountedStore(reg))
+	e := newEnv(t, withCountedStore(t, reg))
 	e.registerHost("h1")
 	e.registerHost("h2")
 	ctx := ctxT(t)

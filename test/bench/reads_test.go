@@ -52,8 +52,8 @@ func benchMasterReads(b *testing.B) {
 	b.StopTimer()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cli0, _ := storetest.NewEtcdFsync(b)
-	st := store.New(cli0, store.Config{RequestTimeout: 30 * time.Second})
+	_, e := storetest.NewEtcdFsync(b)
+	st := storetest.Open(b, e, store.Config{RequestTimeout: 30 * time.Second})
 	h, err := api.New(api.Config{Store: st, MasterName: "bench"})
 	if err != nil {
 		b.Fatal(err)
