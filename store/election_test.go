@@ -10,6 +10,7 @@ import (
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
+	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -48,7 +49,8 @@ func TestSecondCandidateLeadsOnceTheFirstResigns(t *testing.T) {
 // TestDeposedLeaderCannotWrite: after the old leader's lease is gone and another leads,
 // its fenced writes fail with ErrNotLeader and change nothing.
 func TestDeposedLeaderCannotWrite(t *testing.T) {
-	st, cli, _ := newStore(t, store.Config{})
+	reg := prometheus.NewRegistry()
+	st, cli, _ := newStore(t, store.Config{Registerer: reg})
 	ctx := testCtx(t)
 	mustNil(t, "register", st.RegisterHost(ctx, "h1", "id1"))
 	old, err := st.Campaign(ctx, "old", 2*time.Second)
@@ -66,8 +68,19 @@ func TestDeposedLeaderCannotWrite(t *testing.T) {
 	defer next.Resign(ctx) //nolint:errcheck
 
 	before := revision(t, cli)
-	if _, err := st.MarkHostDown(ctx, old, "h1", time.Now()); !errors.Is(err, store.ErrNotLeader) {
+	_, err = st.MarkHostDown(ctx, old, "h1", time.Now())
+	if !errors.Is(err, store.ErrNotLeader) {
 		t.Fatalf("deposed leader's write: %v, want ErrNotLeader", err)
+	}
+	// A lost fence is not an etcd failure: said once, and not counted as an etcd error.
+	if msg := err.Error(); strings.Count(msg, "not leader") != 1 || strings.Contains(msg, "etcd") {
+		t.Errorf("deposed leader's error %q: want one plain 'not leader'", msg)
+	}
+	if n := etcdErrors(t, reg, "mark-host-down"); n != 0 {
+		t.Errorf("a lost fence counted %v etcd errors", n)
+	}
+	if err := st.ReapHost(ctx, old, "h1"); !errors.Is(err, store.ErrNotLeader) {
+		t.Fatalf("deposed leader's reap: %v, want ErrNotLeader", err)
 	}
 	if after := revision(t, cli); after != before {
 		t.Fatalf("revision moved from %d to %d: the deposed leader wrote", before, after)
@@ -153,4 +166,24 @@ func TestClusterIDClaimedOnceAndChecked(t *testing.T) {
 	// Another key root is another cluster.
 	other := storetest.Open(t, e, store.Config{Prefix: "/other"})
 	mustNil(t, "other root", other.EnsureClusterID(ctx, "staging"))
+}
+
+// etcdErrors is helios_store_etcd_errors_total{op} as gathered from reg (0 when absent).
+func etcdErrors(t *testing.T, reg *prometheus.Registry, op string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	mustNil(t, "gather", err)
+	for _, mf := range mfs {
+		if mf.GetName() != "helios_store_etcd_errors_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "op" && l.GetValue() == op {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
