@@ -18,6 +18,15 @@ import (
 func TestHostsTableWithAgentInfoGolden(t *testing.T) {
 	x := newH(t)
 	ctx := context.Background()
+	// The master's leader records when a registered host is seen down, at its first sweep
+	// and then every 30 s; a-down must be registered after that first sweep to show the
+	// original's "Down <since the agent was last seen>". A probe host tells when it ran.
+	x.ok("register", "probe", "id-probe")
+	x.eventually(30*time.Second, "the leader's first sweep for down hosts", func() bool {
+		hs, err := x.m.Store.HostStatus(ctx, "probe")
+		return err == nil && hs.DownSince != 0
+	})
+	x.ok("deregister", "probe", "--yes")
 	id := model.JobID(strings.TrimSpace(x.ok("create", "-q", "web:1", "busybox").out))
 	x.ok("register", "b-up.example.com", "id-b")
 	x.ok("register", "a-down", "id-a")
