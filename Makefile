@@ -24,7 +24,7 @@ busybox-image: ## import a local busybox:latest from Debian's busybox-static (no
 	$(GO) run ./test/testimage/cmd/build-busybox $(if $(FORCE),--force)
 
 .PHONY: test
-test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker
+test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker (HELIOS_REQUIRE_DOCKER=1: no Docker skips)
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 .PHONY: test-unit
