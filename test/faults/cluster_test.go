@@ -58,21 +58,25 @@ func (c *cluster) startMaster(name string, endpoints ...string) string {
 	return url
 }
 
-// startAgent starts a helios-agent process named host on etcdEP; its containers are
-// removed when the test ends.
-func (c *cluster) startAgent(host, etcdEP string) *harness.Process {
+// startAgent starts a helios-agent process named host on etcdEP, with the suite's timings
+// unless resyncEvery is set; its containers are removed when the test ends.
+func (c *cluster) startAgent(host, etcdEP string, resyncEvery ...string) *harness.Process {
 	c.t.Helper()
 	c.t.Cleanup(func() {
 		if ids := c.containers(host, ""); len(ids) > 0 {
 			_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
 		}
 	})
+	every := resync
+	if len(resyncEvery) > 0 {
+		every = resyncEvery[0]
+	}
 	return harness.Start(c.t, c.bins.Path("helios-agent"),
 		"--name", host,
 		"--etcd", etcdEP,
 		"--state-dir", c.t.TempDir(),
 		"--lease-ttl", leaseTTL,
-		"--resync-interval", resync,
+		"--resync-interval", every,
 		"--etcd-timeout", etcdTimeout.String(),
 		"--metrics", "",
 	)
