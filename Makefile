@@ -27,6 +27,10 @@ busybox-image: ## import a local busybox:latest from Debian's busybox-static (no
 test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker (HELIOS_REQUIRE_DOCKER=1: no Docker skips)
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
+.PHONY: test-faults
+test-faults: build ## run the fault suite (test/faults): etcd cut off, stalled, compacted; see docs/reliability.md
+	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 15m -v -run '^Test(Fault|Proxy)' ./test/faults/
+
 .PHONY: test-unit
 test-unit: ## run only the fast tests (no Docker, no processes)
 	$(GO) test -count=1 -short -timeout 10m $(PKGS)
