@@ -24,8 +24,12 @@ busybox-image: ## import a local busybox:latest from Debian's busybox-static (no
 	$(GO) run ./test/testimage/cmd/build-busybox $(if $(FORCE),--force)
 
 .PHONY: test
-test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker
+test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker (HELIOS_REQUIRE_DOCKER=1: no Docker skips)
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+.PHONY: test-faults
+test-faults: build ## run the fault suite (test/faults): etcd cut off, stalled, compacted; see docs/reliability.md
+	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 15m -v -run '^Test(Fault|Proxy)' ./test/faults/
 
 .PHONY: test-unit
 test-unit: ## run only the fast tests (no Docker, no processes)

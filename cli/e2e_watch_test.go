@@ -12,6 +12,7 @@ import (
 
 	"github.com/helios-go/helios/cli"
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/test/harness"
 )
 
 // syncBuffer is written by the CLI's goroutine while the test reads it.
@@ -184,8 +185,11 @@ func TestDeployWatchSucceedsWhenRunning(t *testing.T) {
 	x.status("h1", id, model.TaskStatus{State: model.StateCreating})
 	x.status("h2", id, model.TaskStatus{State: model.StateRunning})
 	d.waitOut(t, `h2: RUNNING\n`)
-	time.Sleep(200 * time.Millisecond)
-	d.running(t) // h1 is only CREATING
+	// h1 is only CREATING: the command must still be following it, as a later change of
+	// h1's printed proves (waitOut fails if the command ended first).
+	x.status("h1", id, model.TaskStatus{State: model.StateStarting})
+	d.waitOut(t, `h1: STARTING\n`)
+	d.running(t)
 	x.status("h1", id, model.TaskStatus{State: model.StateRunning})
 	if code := d.exit(t); code != 0 {
 		t.Fatalf("deploy --watch exit %d\nstdout:\n%s\nstderr:\n%s", code, d.out.String(), d.err.String())
@@ -195,7 +199,9 @@ func TestDeployWatchSucceedsWhenRunning(t *testing.T) {
 	// --json: the hosts' results, then the outcome.
 	x.ok("undeploy", "web:1", "h1", "h2")
 	d = x.start("--json", "deploy", "--watch", "web:1", "h1")
-	time.Sleep(300 * time.Millisecond)
+	// The command reads h1's history as its baseline before it deploys: a RUNNING written
+	// before the deployment exists could be taken for the past.
+	waitDeployed(t, x, "h1", id)
 	x.status("h1", id, model.TaskStatus{State: model.StateRunning})
 	if code := d.exit(t); code != 0 {
 		t.Fatalf("deploy --watch --json exit %d\nstdout:\n%s\nstderr:\n%s", code, d.out.String(), d.err.String())
@@ -257,4 +263,13 @@ func TestDeployWatchTimesOut(t *testing.T) {
 
 	r := x.fail("deploy", "--watch", "--no-start", "web:1", "h1")
 	mustContain(t, "stderr", r.err, "--no-start")
+}
+
+// waitDeployed waits until id is deployed on host, e.g. by a command running in the background.
+func waitDeployed(t *testing.T, x *h, host string, id model.JobID) {
+	t.Helper()
+	harness.Eventually(t, 15*time.Second, func() error {
+		_, err := x.m.Store.GetDeployment(context.Background(), host, id)
+		return err
+	})
 }

@@ -133,20 +133,27 @@ func TestHostDownRecordedOnceAndClearedByUp(t *testing.T) {
 	}
 
 	// The up key vanishing is seen by the watcher.
-	seen := make(chan string, 1)
+	seen := make(chan string, 16)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go st.WatchHostsGoingDown(wctx, func(h string) { seen <- h }) //nolint:errcheck
-	time.Sleep(200 * time.Millisecond)                            // let the watch start: it reports from now on
+	waitWatching(t, ctx, st, cli, seen)
 	_, err = cli.Revoke(ctx, lease.ID)
 	mustNil(t, "revoke", err)
-	select {
-	case h := <-seen:
-		if h != "h1" {
-			t.Fatalf("watcher saw %q go down, want h1", h)
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case h := <-seen:
+			if h == "probe" {
+				continue // a later probe of waitWatching's, seen after the first
+			}
+			if h != "h1" {
+				t.Fatalf("watcher saw %q go down, want h1", h)
+			}
+			return
+		case <-timeout:
+			t.Fatal("the watcher did not see h1's up key vanish")
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the watcher did not see h1's up key vanish")
 	}
 }
 
@@ -186,4 +193,28 @@ func etcdErrors(t *testing.T, reg *prometheus.Registry, op string) float64 {
 		}
 	}
 	return 0
+}
+
+// waitWatching returns once the hosts-down watcher reports: it reports only from the moment
+// its watch opens, so a probe host's up key is written and its lease revoked until the
+// watcher sees that probe go down.
+func waitWatching(t *testing.T, ctx context.Context, st *store.Store, cli *clientv3.Client, seen <-chan string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		lease, err := cli.Grant(ctx, 60)
+		mustNil(t, "grant probe", err)
+		mustNil(t, "probe up", st.PutUp(ctx, "probe", store.LeaseID(lease.ID)))
+		_, err = cli.Revoke(ctx, lease.ID)
+		mustNil(t, "revoke probe", err)
+		select {
+		case h := <-seen:
+			if h != "probe" {
+				t.Fatalf("watcher saw %q go down before the probe", h)
+			}
+			return
+		case <-time.After(100 * time.Millisecond): // not watching yet: probe again
+		}
+	}
+	t.Fatal("the hosts-down watcher never reported a probe host going down within 10s")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
+	testharness "github.com/helios-go/helios/test/harness"
 	"github.com/helios-go/helios/test/testimage"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -50,9 +51,7 @@ func randHex(n int) string {
 }
 
 func TestMain(m *testing.M) {
-	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
-		dockerErr = fmt.Errorf("`docker info` failed: %v: %s", err, strings.TrimSpace(string(out)))
-	}
+	dockerErr = testharness.DockerProblem()
 	dir, err := os.MkdirTemp("", "docker-e2e-etcd")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -90,7 +89,7 @@ func cleanupRun() {
 func needDocker(t *testing.T) *docker.Docker {
 	t.Helper()
 	if dockerErr != nil {
-		t.Skipf("skipping: no usable Docker engine: %v", dockerErr)
+		testharness.Missing(t, "%v", dockerErr) // a failure under HELIOS_REQUIRE_DOCKER=1
 	}
 	imageOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -11,45 +10,23 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/test/harness"
-	"github.com/helios-go/helios/test/testimage"
 )
 
-// needDocker skips when the Docker engine cannot be reached, naming why.
+// needDocker skips in -short runs; without an engine it skips naming why, or fails under
+// HELIOS_REQUIRE_DOCKER=1 (CI), where a skip would hide that the scenario never ran.
 func needDocker(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: needs Docker and the built binaries (run without -short)")
 	}
-	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
-		t.Skipf("end-to-end: the Docker engine is not reachable (`docker info`: %v: %s)", err, bytes.TrimSpace(out))
-	}
+	harness.NeedDocker(t)
 }
 
-// needBusybox builds the local busybox:latest image, skipping when Debian's busybox-static
-// (installed by .ci/run) is missing. A busybox:latest that Helios did not build (pulled by
-// the machine's owner) is used as it is, never replaced.
-func needBusybox(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	err := testimage.BuildBusybox(ctx, testimage.BusyboxTag, false)
-	switch {
-	case errors.Is(err, testimage.ErrForeignImage):
-		t.Logf("using the machine's own %s: %v", testimage.BusyboxTag, err)
-	case err != nil:
-		t.Skipf("end-to-end: no busybox image: %v", err)
-	}
-}
+// needBusybox builds the local busybox:latest image from Debian's busybox-static.
+func needBusybox(t *testing.T) { t.Helper(); harness.NeedBusybox(t) }
 
 // needTestImage builds the local helios-test:latest image (a static Go program, FROM scratch).
-func needTestImage(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := testimage.Build(ctx, testimage.Tag); err != nil {
-		t.Fatalf("build the test image: %v", err)
-	}
-}
+func needTestImage(t *testing.T) { t.Helper(); harness.NeedTestImage(t) }
 
 // removeHostContainers removes every container an agent named host made, when the test ends.
 func removeHostContainers(t *testing.T, host string) {
