@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ type Agent struct {
 	ports   *portAllocator
 	started time.Time
 
-	poke  chan struct{}           // coalesced trigger of the loop
+	wakes *wakeSet                // what the next pass covers (wake.go)
 	queue *workQueue[model.JobID] // jobs with actions for their worker (worker.go)
 	// Failures in a row of the loop's own reads and of the queued status writes; only the
 	// loop goroutine touches them.
@@ -79,6 +80,7 @@ type Agent struct {
 
 	mu            sync.Mutex
 	tasks         map[model.JobID]*task       // one per job this agent knows of (task.go)
+	actual        map[string]Container        // the host's containers as last listed, by id (reconcile.go)
 	lastDesired   map[model.JobID]desiredTask // last deployments read, for etcd outages
 	throttleCount map[model.ThrottleState]int // this agent's share of the gauge
 	pending       []pendingOp                 // status writes waiting for etcd, oldest first
@@ -137,7 +139,8 @@ func New(cfg Config) (*Agent, error) {
 		log:           cfg.Logger.With(zap.String("host", cfg.Name)),
 		m:             m,
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
-		poke:          make(chan struct{}, 1),
+		wakes:         newWakeSet(),
+		actual:        map[string]Container{},
 		queue:         newWorkQueue[model.JobID](),
 		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
@@ -208,14 +211,24 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 
 	a.goFunc(func() { a.work(ctx) })
+	// Subscribed before the first pass, so no container change after its listing is missed.
+	evs, errs := a.cfg.Runtime.Events(ctx, map[string]string{LabelHost: a.cfg.Name})
+	a.goFunc(func() { a.followEvents(ctx, evs, errs) })
 	resync := time.NewTicker(a.cfg.ResyncInterval)
 	defer resync.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	resyncing := false
+	a.wakes.everything()
 	for {
-		if wait := a.reconcile(ctx); wait > 0 {
-			timer.Reset(wait)
+		all, jobs, next := a.wakes.take(time.Now())
+		if all || len(jobs) > 0 {
+			a.reconcile(ctx, all, jobs)
+			// The pass may have set timers: take them into account.
+			_, _, next = a.wakes.peek(time.Now())
+		}
+		if next > 0 {
+			timer.Reset(next)
 		}
 		if resyncing {
 			// Counted once the pass is done: a test that waits for this count to grow knows
@@ -231,7 +244,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				return err
 			}
 			joined = nil // a join cut short by the end of ctx is no failure
-		case <-a.poke:
+		case <-a.wakes.poke:
 		case <-timer.C:
 		case <-resync.C:
 			resyncing = true
@@ -239,7 +252,9 @@ func (a *Agent) Run(ctx context.Context) error {
 			if joined == nil {
 				a.reassert(ctx, id)
 			}
+			a.wakes.everything()
 		}
+		timer.Stop()
 	}
 }
 
@@ -312,9 +327,11 @@ func (a *Agent) join(ctx context.Context, id string) error {
 	return nil
 }
 
-// watch pokes the loop on every change under the host's prefix and on every re-list.
+// watch wakes the job of every deployment that changes under the host's prefix, and asks
+// for a pass over everything on every re-list (events may have been missed).
 func (a *Agent) watch(ctx context.Context) {
 	lists := 0
+	deployments := a.cfg.WatchPrefix + "jobs/"
 	_ = a.cfg.Store.WatchPrefix(ctx, a.cfg.WatchPrefix,
 		func([]store.KV, int64) {
 			if lists++; lists > 1 {
@@ -322,16 +339,18 @@ func (a *Agent) watch(ctx context.Context) {
 			}
 			a.trigger()
 		},
-		func([]store.Event) { a.trigger() })
+		func(evs []store.Event) {
+			for _, ev := range evs {
+				if id, ok := strings.CutPrefix(ev.Key, deployments); ok && id != "" {
+					a.wakes.job(model.JobID(id))
+				}
+				// Other keys (the host id, port reservations) do not change what runs.
+			}
+		})
 }
 
-// trigger asks for a reconcile; triggers coalesce.
-func (a *Agent) trigger() {
-	select {
-	case a.poke <- struct{}{}:
-	default:
-	}
-}
+// trigger asks for a pass over everything; triggers coalesce.
+func (a *Agent) trigger() { a.wakes.everything() }
 
 func (a *Agent) goFunc(f func()) {
 	a.wg.Add(1)

@@ -69,6 +69,17 @@ func (a *Agent) do(ctx context.Context, op pendingOp) error {
 	return a.cfg.Store.SetTaskStatus(ctx, a.cfg.Name, op.job, op.status, true)
 }
 
+// firstPending is the job of the oldest queued write ("" when none): waking it retries
+// the queue.
+func (a *Agent) firstPending() model.JobID {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.pending) == 0 {
+		return ""
+	}
+	return a.pending[0].job
+}
+
 // flush writes queued operations in order until one fails. It reports whether the queue
 // is empty.
 func (a *Agent) flush(ctx context.Context) bool {

@@ -50,7 +50,7 @@ func (a *Agent) reassert(ctx context.Context, id string) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	forgot := 0
+	var forgot []model.JobID
 	for job, mine := range before {
 		theirs, ok := inEtcd[job]
 		t := a.tasks[job]
@@ -59,12 +59,14 @@ func (a *Agent) reassert(ctx context.Context, id string) {
 		}
 		if !ok || !sameStatus(theirs, mine) {
 			t.reported = nil
-			forgot++
+			forgot = append(forgot, job)
 		}
 	}
-	if forgot > 0 {
-		a.log.Warn("task statuses missing or stale in etcd; reporting them again", zap.Int("tasks", forgot))
-		a.trigger()
+	if len(forgot) > 0 {
+		a.log.Warn("task statuses missing or stale in etcd; reporting them again", zap.Int("tasks", len(forgot)))
+		for _, job := range forgot {
+			a.wakes.job(job)
+		}
 	}
 }
 
