@@ -7,7 +7,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -75,12 +74,16 @@ type Agent struct {
 	// loop goroutine touches them.
 	passFailures, flushFailures int
 	id                          *identity // cluster id and container record; set by Run
+	// writeCtx is Run's: status writers (writer.go) outlive the action or health check that
+	// set the status, so they cannot use its context.
+	writeCtx context.Context
 
 	infoMu sync.Mutex // guards engine and hostInfo
 
 	mu            sync.Mutex
 	tasks         map[model.JobID]*task       // one per job this agent knows of (task.go)
 	actual        map[string]Container        // the host's containers as last listed, by id (reconcile.go)
+	cache         *desiredCache               // the host's deployments and their jobs, fed by the watch (desired.go)
 	lastDesired   map[model.JobID]desiredTask // last deployments read, for etcd outages
 	throttleCount map[model.ThrottleState]int // this agent's share of the gauge
 	pending       []pendingOp                 // status writes waiting for etcd, oldest first
@@ -141,6 +144,7 @@ func New(cfg Config) (*Agent, error) {
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
 		wakes:         newWakeSet(),
 		actual:        map[string]Container{},
+		cache:         newDesiredCache(cfg.WatchPrefix),
 		queue:         newWorkQueue[model.JobID](),
 		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
@@ -177,6 +181,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.engine = engine
 
 	ctx, cancel := context.WithCancel(ctx)
+	a.writeCtx = ctx
 	defer func() {
 		cancel()
 		a.wg.Wait()
@@ -250,7 +255,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			resyncing = true
 			a.refreshHostInfo(ctx, false)
 			if joined == nil {
-				a.reassert(ctx, id)
+				if a.reassert(ctx, id) {
+					a.relist(ctx)
+					a.trimHistories(ctx)
+				}
 			}
 			a.wakes.everything()
 		}
@@ -327,26 +335,49 @@ func (a *Agent) join(ctx context.Context, id string) error {
 	return nil
 }
 
-// watch wakes the job of every deployment that changes under the host's prefix, and asks
-// for a pass over everything on every re-list (events may have been missed).
+// watch keeps the desired-state cache and wakes the job of every deployment that changes;
+// a (re-)list wakes everything, since events may have been missed.
 func (a *Agent) watch(ctx context.Context) {
 	lists := 0
-	deployments := a.cfg.WatchPrefix + "jobs/"
 	_ = a.cfg.Store.WatchPrefix(ctx, a.cfg.WatchPrefix,
-		func([]store.KV, int64) {
+		func(kvs []store.KV, rev int64) {
 			if lists++; lists > 1 {
 				a.m.watchRestarts.Inc()
 			}
+			a.cache.reset(kvs, rev)
 			a.trigger()
 		},
 		func(evs []store.Event) {
-			for _, ev := range evs {
-				if id, ok := strings.CutPrefix(ev.Key, deployments); ok && id != "" {
-					a.wakes.job(model.JobID(id))
-				}
-				// Other keys (the host id, port reservations) do not change what runs.
+			// Other keys (the host id, port reservations) do not change what runs.
+			for _, id := range a.cache.apply(evs) {
+				a.wakes.job(id)
 			}
 		})
+}
+
+// relist reads the host's deployments from etcd again (at each resync: never trust a watch
+// alone). The jobs come with them, so jobs the cache lacks need no read of their own.
+func (a *Agent) relist(ctx context.Context) {
+	deps, jobs, rev, err := a.cfg.Store.HostDeployments(ctx, a.cfg.Name)
+	if err != nil {
+		a.m.etcdErrors.Inc()
+		a.log.Debug("list deployments at resync", zap.Error(err)) // the watch retries and warns
+		return
+	}
+	cached := make(map[model.JobID]cachedDeployment, len(deps))
+	for id, d := range deps {
+		cached[id] = cachedDeployment{dep: d, modRev: rev}
+	}
+	read := make(map[model.JobID]cachedJob, len(jobs))
+	for id, j := range jobs {
+		read[id] = a.cachedJob(&j)
+	}
+	a.cache.replace(cached, read, rev)
+}
+
+// cachedJob is a job with its wanted spec hash, computed once.
+func (a *Agent) cachedJob(j *model.Job) cachedJob {
+	return cachedJob{job: j, specHash: specHash(a.spec(j, nil), j)}
 }
 
 // trigger asks for a pass over everything; triggers coalesce.

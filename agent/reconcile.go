@@ -2,11 +2,13 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 	"go.uber.org/zap"
 )
 
@@ -47,6 +49,9 @@ func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]b
 	a.mu.Unlock()
 
 	desired, err := a.desired(ctx)
+	if errors.Is(err, errNotListed) {
+		return // the watch's first list wakes every job
+	}
 	if err != nil {
 		a.m.etcdErrors.Inc()
 		retry(a.passFailed("read deployments", err))
@@ -223,26 +228,41 @@ func (a *Agent) sortOut(listed []Container, reported map[model.JobID]model.TaskS
 	return mine, others
 }
 
-// desired reads the host's deployments and their jobs, computing each wanted spec hash.
-// When etcd cannot be read it answers from the last successful read, so a running host
-// keeps its containers managed (restarts go on) during an etcd outage.
+// desired is the host's deployments and their jobs, from the cache the watch keeps. Jobs
+// not read yet are read now, once each. Until the watch has listed, the deployments kept
+// in the state dir serve (an agent restarted during an etcd outage), else errNotListed.
 func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error) {
-	deps, jobs, _, err := a.cfg.Store.HostDeployments(ctx, a.cfg.Name)
-	if err == nil {
-		a.saveDesired(deps, jobs)
-	}
-	if err != nil {
+	out, unread, filled := a.cache.desired()
+	if !filled {
 		a.mu.Lock()
 		last := a.lastDesired
 		a.mu.Unlock()
 		if last != nil {
-			a.log.Warn("read deployments; using the last known", zap.Error(err))
-			a.m.etcdErrors.Inc()
 			return last, nil
 		}
-		return nil, err
+		return nil, errNotListed
 	}
-	out := a.toDesired(deps, jobs)
+	for _, id := range unread {
+		j, err := a.cfg.Store.GetJob(ctx, id)
+		if errors.Is(err, store.ErrJobNotFound) {
+			continue // left alone, as plan does with a deployment without a readable job
+		}
+		if err != nil {
+			// Left alone this pass; tried again soon.
+			a.m.etcdErrors.Inc()
+			a.log.Warn("read job", zap.String("job-id", string(id)), zap.Error(err))
+			a.wakes.jobAfter(id, backoff(1, a.cfg.RestartDelay, a.cfg.ResyncInterval))
+			continue
+		}
+		cj := a.cachedJob(j)
+		a.cache.addJob(id, cj)
+		t := out[id]
+		t.Job, t.SpecHash = cj.job, cj.specHash
+		out[id] = t
+	}
+	if deps, jobs, changed := a.cache.takeChanged(); changed {
+		a.saveDesired(deps, jobs)
+	}
 	a.mu.Lock()
 	a.lastDesired = out
 	a.mu.Unlock()
