@@ -68,17 +68,22 @@ type Agent struct {
 	ports   *portAllocator
 	started time.Time
 
-	poke  chan struct{}           // coalesced trigger of the loop
+	wakes *wakeSet                // what the next pass covers (wake.go)
 	queue *workQueue[model.JobID] // jobs with actions for their worker (worker.go)
 	// Failures in a row of the loop's own reads and of the queued status writes; only the
 	// loop goroutine touches them.
 	passFailures, flushFailures int
 	id                          *identity // cluster id and container record; set by Run
+	// writeCtx is Run's: status writers (writer.go) outlive the action or health check that
+	// set the status, so they cannot use its context.
+	writeCtx context.Context
 
 	infoMu sync.Mutex // guards engine and hostInfo
 
 	mu            sync.Mutex
 	tasks         map[model.JobID]*task       // one per job this agent knows of (task.go)
+	actual        map[string]Container        // the host's containers as last listed, by id (reconcile.go)
+	cache         *desiredCache               // the host's deployments and their jobs, fed by the watch (desired.go)
 	lastDesired   map[model.JobID]desiredTask // last deployments read, for etcd outages
 	throttleCount map[model.ThrottleState]int // this agent's share of the gauge
 	pending       []pendingOp                 // status writes waiting for etcd, oldest first
@@ -137,7 +142,9 @@ func New(cfg Config) (*Agent, error) {
 		log:           cfg.Logger.With(zap.String("host", cfg.Name)),
 		m:             m,
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
-		poke:          make(chan struct{}, 1),
+		wakes:         newWakeSet(),
+		actual:        map[string]Container{},
+		cache:         newDesiredCache(cfg.WatchPrefix),
 		queue:         newWorkQueue[model.JobID](),
 		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
@@ -174,6 +181,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.engine = engine
 
 	ctx, cancel := context.WithCancel(ctx)
+	a.writeCtx = ctx
 	defer func() {
 		cancel()
 		a.wg.Wait()
@@ -208,14 +216,24 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 
 	a.goFunc(func() { a.work(ctx) })
+	// Subscribed before the first pass, so no container change after its listing is missed.
+	evs, errs := a.cfg.Runtime.Events(ctx, map[string]string{LabelHost: a.cfg.Name})
+	a.goFunc(func() { a.followEvents(ctx, evs, errs) })
 	resync := time.NewTicker(a.cfg.ResyncInterval)
 	defer resync.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	resyncing := false
+	a.wakes.everything()
 	for {
-		if wait := a.reconcile(ctx); wait > 0 {
-			timer.Reset(wait)
+		all, jobs, next := a.wakes.take(time.Now())
+		if all || len(jobs) > 0 {
+			a.reconcile(ctx, all, jobs)
+			// The pass may have set timers: take them into account.
+			_, _, next = a.wakes.peek(time.Now())
+		}
+		if next > 0 {
+			timer.Reset(next)
 		}
 		if resyncing {
 			// Counted once the pass is done: a test that waits for this count to grow knows
@@ -231,15 +249,20 @@ func (a *Agent) Run(ctx context.Context) error {
 				return err
 			}
 			joined = nil // a join cut short by the end of ctx is no failure
-		case <-a.poke:
+		case <-a.wakes.poke:
 		case <-timer.C:
 		case <-resync.C:
 			resyncing = true
 			a.refreshHostInfo(ctx, false)
 			if joined == nil {
-				a.reassert(ctx, id)
+				if a.reassert(ctx, id) {
+					a.relist(ctx)
+					a.trimHistories(ctx)
+				}
 			}
+			a.wakes.everything()
 		}
+		timer.Stop()
 	}
 }
 
@@ -312,26 +335,53 @@ func (a *Agent) join(ctx context.Context, id string) error {
 	return nil
 }
 
-// watch pokes the loop on every change under the host's prefix and on every re-list.
+// watch keeps the desired-state cache and wakes the job of every deployment that changes;
+// a (re-)list wakes everything, since events may have been missed.
 func (a *Agent) watch(ctx context.Context) {
 	lists := 0
 	_ = a.cfg.Store.WatchPrefix(ctx, a.cfg.WatchPrefix,
-		func([]store.KV, int64) {
+		func(kvs []store.KV, rev int64) {
 			if lists++; lists > 1 {
 				a.m.watchRestarts.Inc()
 			}
+			a.cache.reset(kvs, rev)
 			a.trigger()
 		},
-		func([]store.Event) { a.trigger() })
+		func(evs []store.Event) {
+			// Other keys (the host id, port reservations) do not change what runs.
+			for _, id := range a.cache.apply(evs) {
+				a.wakes.job(id)
+			}
+		})
 }
 
-// trigger asks for a reconcile; triggers coalesce.
-func (a *Agent) trigger() {
-	select {
-	case a.poke <- struct{}{}:
-	default:
+// relist reads the host's deployments from etcd again (at each resync: never trust a watch
+// alone). The jobs come with them, so jobs the cache lacks need no read of their own.
+func (a *Agent) relist(ctx context.Context) {
+	deps, jobs, rev, err := a.cfg.Store.HostDeployments(ctx, a.cfg.Name)
+	if err != nil {
+		a.m.etcdErrors.Inc()
+		a.log.Debug("list deployments at resync", zap.Error(err)) // the watch retries and warns
+		return
 	}
+	cached := make(map[model.JobID]cachedDeployment, len(deps))
+	for id, d := range deps {
+		cached[id] = cachedDeployment{dep: d, modRev: rev}
+	}
+	read := make(map[model.JobID]cachedJob, len(jobs))
+	for id, j := range jobs {
+		read[id] = a.cachedJob(&j)
+	}
+	a.cache.replace(cached, read, rev)
 }
+
+// cachedJob is a job with its wanted spec hash, computed once.
+func (a *Agent) cachedJob(j *model.Job) cachedJob {
+	return cachedJob{job: j, specHash: specHash(a.spec(j, nil), j)}
+}
+
+// trigger asks for a pass over everything; triggers coalesce.
+func (a *Agent) trigger() { a.wakes.everything() }
 
 func (a *Agent) goFunc(f func()) {
 	a.wg.Add(1)

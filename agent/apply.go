@@ -205,31 +205,6 @@ func (a *Agent) statusFor(id model.JobID, j *model.Job, rep model.TaskStatus) mo
 	return st
 }
 
-// setStatus writes a status with its history event and remembers it. While etcd is
-// unreachable the write is queued (see outage.go) and the agent carries on; a write that
-// fails otherwise is retried by the next reconcile, since plan compares against what was
-// last written.
-func (a *Agent) setStatus(ctx context.Context, id model.JobID, st model.TaskStatus) error {
-	if err := a.write(ctx, pendingOp{job: id, status: st}); err != nil {
-		return fmt.Errorf("set status %s of %s: %w", st.State, id, err)
-	}
-	a.log.Info("task status", zap.String("job-id", string(id)), zap.String("state", string(st.State)), zap.String("container-id", short(st.ContainerID)))
-	a.mu.Lock()
-	a.taskLocked(id).reported = &st
-	a.mu.Unlock()
-	return nil
-}
-
-func (a *Agent) deleteStatus(ctx context.Context, id model.JobID) error {
-	if err := a.write(ctx, pendingOp{job: id, delete: true}); err != nil {
-		return fmt.Errorf("delete status of %s: %w", id, err)
-	}
-	a.mu.Lock()
-	a.forgetReportedLocked(id)
-	a.mu.Unlock()
-	return nil
-}
-
 // killTimeout is the job's secondsToWaitBeforeKill (default 120 s).
 func killTimeout(j *model.Job) time.Duration {
 	if j == nil {

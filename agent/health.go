@@ -146,7 +146,7 @@ func (a *Agent) startChecker(ctx context.Context, id model.JobID, cid string, j 
 			delete(t.checkers, cid)
 			a.mu.Unlock()
 			close(ch.done)
-			a.trigger()
+			a.wakes.job(id)
 		}()
 		a.superviseHealth(cctx, id, cid, j)
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -116,8 +117,9 @@ func (i *identity) record(id string) error {
 // sortOut splits the containers listed with this host's label (at listedAt) into the agent's
 // own and the ones it must leave alone, recording those it adopts now. reported holds the
 // container ids this host's task statuses name. It also returns the others not seen before,
-// for the caller to log once, and forgets recorded ids no longer on the engine.
-func (i *identity) sortOut(ctrs []Container, host string, reported map[string]bool, listedAt time.Time) (mine, others, newOthers []Container, err error) {
+// for the caller to log once, and forgets recorded ids no longer on the engine. A partial
+// listing (some jobs' containers only) forgets nothing: what it lacks may still be there.
+func (i *identity) sortOut(ctrs []Container, host string, reported map[string]bool, listedAt time.Time, partial bool) (mine, others, newOthers []Container, err error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	mine, others = ownedBy(ctrs, host, i.cluster, func(id string) bool { _, ok := i.owned[id]; return ok || reported[id] })
@@ -130,7 +132,7 @@ func (i *identity) sortOut(ctrs []Container, host string, reported map[string]bo
 	}
 	for id, at := range i.owned {
 		// A container recorded after the listing began may simply be missing from it.
-		if !listed[id] && at.Before(listedAt) {
+		if !partial && !listed[id] && at.Before(listedAt) {
 			delete(i.owned, id)
 		}
 	}
@@ -140,6 +142,9 @@ func (i *identity) sortOut(ctrs []Container, host string, reported map[string]bo
 		if !i.ignored[c.ID] {
 			newOthers = append(newOthers, c)
 		}
+	}
+	if partial {
+		maps.Copy(seen, i.ignored)
 	}
 	i.ignored = seen
 	return mine, others, newOthers, i.saveLocked()

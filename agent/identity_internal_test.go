@@ -58,14 +58,14 @@ func TestSortOutRecordsAdoptedAndForgetsGone(t *testing.T) {
 		{ID: "named", Labels: map[string]string{LabelHost: "h"}},
 		{ID: "foreign", Labels: map[string]string{LabelHost: "h", LabelCluster: "c2"}},
 	}
-	_, _, newOthers, err := id.sortOut(ctrs, "h", map[string]bool{"named": true}, t0)
+	_, _, newOthers, err := id.sortOut(ctrs, "h", map[string]bool{"named": true}, t0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(newOthers) != 1 || newOthers[0].ID != "foreign" {
 		t.Errorf("new others = %v, want foreign", newOthers)
 	}
-	if _, _, again, _ := id.sortOut(ctrs, "h", nil, t0.Add(time.Second)); len(again) != 0 {
+	if _, _, again, _ := id.sortOut(ctrs, "h", nil, t0.Add(time.Second), false); len(again) != 0 {
 		t.Errorf("others reported again: %v", again)
 	}
 
@@ -81,7 +81,7 @@ func TestSortOutRecordsAdoptedAndForgetsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// "named" is gone from the engine; "fresh" was created after the listing began.
-	mine, _, _, err := id2.sortOut(ctrs[:1], "h", nil, time.Now().Add(-time.Minute))
+	mine, _, _, err := id2.sortOut(ctrs[:1], "h", nil, time.Now().Add(-time.Minute), false)
 	if err != nil {
 		t.Fatal(err)
 	}

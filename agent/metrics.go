@@ -22,6 +22,8 @@ type metrics struct {
 	healthDuration    *prometheus.HistogramVec
 	pulls             *prometheus.CounterVec
 	throttled         *prometheus.GaugeVec
+	containerLists    *prometheus.CounterVec
+	eventsRestarts    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -55,6 +57,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		throttled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "helios_agent_throttled_tasks", Help: "Tasks held back now, by throttle state (FLAPPING, IMAGE_MISSING, IMAGE_PULL_FAILED).",
 		}, []string{"state"}),
+		containerLists: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "helios_agent_container_lists_total", Help: "Container listings of reconcile passes, by scope (host: all of the host's containers, job: one job's).",
+		}, []string{"scope"}),
+		eventsRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_events_restarts_total", Help: "Times the engine's events stream broke and was subscribed again (followed by a full pass)."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -84,7 +90,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.throttled, err = register(reg, m.throttled); err != nil {
 		return nil, err
 	}
-	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts, &m.resyncs} {
+	if m.containerLists, err = register(reg, m.containerLists); err != nil {
+		return nil, err
+	}
+	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts, &m.resyncs, &m.eventsRestarts} {
 		if *c, err = register(reg, *c); err != nil {
 			return nil, err
 		}
@@ -110,6 +119,9 @@ func (m *metrics) initLabels() {
 	}
 	for _, r := range []string{"ok", "missing", "failed"} {
 		m.pulls.WithLabelValues(r)
+	}
+	for _, sc := range []string{"host", "job"} {
+		m.containerLists.WithLabelValues(sc)
 	}
 	for _, st := range []string{"FLAPPING", "IMAGE_MISSING", "IMAGE_PULL_FAILED"} {
 		m.throttled.WithLabelValues(st)

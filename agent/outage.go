@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/helios-go/helios/model"
-	"github.com/helios-go/helios/store"
 	"go.uber.org/zap"
 )
 
@@ -25,34 +25,8 @@ const maxPending = 1000
 type pendingOp struct {
 	job    model.JobID
 	status model.TaskStatus
+	at     time.Time // when the status was set (its history event's time)
 	delete bool
-}
-
-// write performs op, or queues it when etcd is unreachable or earlier writes are still
-// queued (so writes reach etcd in the order they were made).
-func (a *Agent) write(ctx context.Context, op pendingOp) error {
-	a.mu.Lock()
-	queued := len(a.pending) > 0
-	if queued {
-		a.enqueueLocked(op)
-	}
-	a.mu.Unlock()
-	if queued {
-		return nil
-	}
-	err := a.do(ctx, op)
-	if err == nil {
-		return nil
-	}
-	a.m.etcdErrors.Inc()
-	if ctx.Err() != nil || !errors.Is(err, store.ErrUnavailable) {
-		return err
-	}
-	a.log.Warn("etcd unavailable: status write queued", zap.String("job-id", string(op.job)), zap.Error(err))
-	a.mu.Lock()
-	a.enqueueLocked(op)
-	a.mu.Unlock()
-	return nil
 }
 
 func (a *Agent) enqueueLocked(op pendingOp) {
@@ -62,11 +36,15 @@ func (a *Agent) enqueueLocked(op pendingOp) {
 	}
 }
 
-func (a *Agent) do(ctx context.Context, op pendingOp) error {
-	if op.delete {
-		return a.cfg.Store.DeleteTaskStatus(ctx, a.cfg.Name, op.job)
+// firstPending is the job of the oldest queued write ("" when none): waking it retries
+// the queue.
+func (a *Agent) firstPending() model.JobID {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.pending) == 0 {
+		return ""
 	}
-	return a.cfg.Store.SetTaskStatus(ctx, a.cfg.Name, op.job, op.status, true)
+	return a.pending[0].job
 }
 
 // flush writes queued operations in order until one fails. It reports whether the queue
@@ -80,7 +58,7 @@ func (a *Agent) flush(ctx context.Context) bool {
 		}
 		op := a.pending[0]
 		a.mu.Unlock()
-		if err := a.do(ctx, op); err != nil {
+		if err := a.do(ctx, []pendingOp{op}); err != nil {
 			a.m.etcdErrors.Inc()
 			if a.flushFailures++; a.flushFailures == 1 && ctx.Err() == nil {
 				a.log.Warn("queued status writes wait for etcd", zap.Error(err)) // once per outage

@@ -17,21 +17,22 @@ import (
 // A host missing from etcd is registered again, with its labels, environment and info (to
 // take a live host out of Helios, stop its agent first, then deregister it). A task status
 // missing or different in etcd is forgotten locally, so the next pass reports it again.
-func (a *Agent) reassert(ctx context.Context, id string) {
+// It returns false when etcd did not answer (the resync's other etcd work is skipped then).
+func (a *Agent) reassert(ctx context.Context, id string) bool {
 	a.mu.Lock()
 	queued := len(a.pending) > 0
 	snap := a.snapshotLocked()
 	before, busy := snap.reported, snap.busy
 	a.mu.Unlock()
 	if queued {
-		return // etcd is behind on purpose: the queue is flushed first
+		return false // etcd is behind on purpose: the queue is flushed first
 	}
 
 	if _, err := a.cfg.Store.HostID(ctx, a.cfg.Name); errors.Is(err, store.ErrHostNotFound) {
 		a.log.Warn("host missing from etcd; registering again", zap.String("host-id", id))
 		if err := a.cfg.Store.RegisterHost(ctx, a.cfg.Name, id); err != nil {
 			a.log.Warn("register again", zap.Error(err))
-			return
+			return false
 		}
 		if err := a.cfg.Store.PutHostLabels(ctx, a.cfg.Name, nonNil(a.cfg.Labels)); err != nil {
 			a.log.Warn("write host labels", zap.Error(err))
@@ -41,31 +42,34 @@ func (a *Agent) reassert(ctx context.Context, id string) {
 		}
 		a.refreshHostInfo(ctx, true)
 	} else if err != nil {
-		return // etcd unreachable: nothing to compare with
+		return false // etcd unreachable: nothing to compare with
 	}
 
 	inEtcd, err := a.cfg.Store.TaskStatuses(ctx, a.cfg.Name)
 	if err != nil {
-		return
+		return false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	forgot := 0
+	var forgot []model.JobID
 	for job, mine := range before {
 		theirs, ok := inEtcd[job]
 		t := a.tasks[job]
-		if t == nil || busy[job] || t.busy || t.reported == nil || !sameStatus(*t.reported, mine) {
-			continue // a worker is writing it, or wrote it since the snapshot
+		if t == nil || busy[job] || t.busy || t.writing || len(t.outbox) > 0 || t.reported == nil || !sameStatus(*t.reported, mine) {
+			continue // a worker or the task's writer is at it, or it changed since the snapshot
 		}
 		if !ok || !sameStatus(theirs, mine) {
 			t.reported = nil
-			forgot++
+			forgot = append(forgot, job)
 		}
 	}
-	if forgot > 0 {
-		a.log.Warn("task statuses missing or stale in etcd; reporting them again", zap.Int("tasks", forgot))
-		a.trigger()
+	if len(forgot) > 0 {
+		a.log.Warn("task statuses missing or stale in etcd; reporting them again", zap.Int("tasks", len(forgot)))
+		for _, job := range forgot {
+			a.wakes.job(job)
+		}
 	}
+	return true
 }
 
 // sameStatus compares what the plan compares.

@@ -51,7 +51,29 @@ type Runtime interface {
 	// Pull fetches the image from its registry; ErrImageNotFound (wrapped) when the registry
 	// does not have it.
 	Pull(ctx context.Context, image string) error
+	// Events streams the start, die and destroy events of the containers carrying all of
+	// labels, from when it returns until ctx ends or the stream breaks. Then the error
+	// channel gets one error (ctx's own once ctx ended) and no more events come: the caller
+	// subscribes again and lists, since events may have been missed meanwhile.
+	Events(ctx context.Context, labels map[string]string) (<-chan ContainerEvent, <-chan error)
 }
+
+// Container event actions the agent reacts to (Docker's names).
+const (
+	EventStart   = "start"
+	EventDie     = "die"
+	EventDestroy = "destroy"
+)
+
+// ContainerEvent is one change of a container reported by the engine.
+type ContainerEvent struct {
+	Action string // EventStart, EventDie or EventDestroy
+	ID     string
+	Labels map[string]string // the container's labels (the job id among them)
+}
+
+// JobID is the job id label, "" for a container without one.
+func (e ContainerEvent) JobID() string { return e.Labels[LabelJobID] }
 
 // ContainerSpec is everything the agent asks of a new container, in the agent's terms.
 type ContainerSpec struct {

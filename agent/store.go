@@ -12,11 +12,13 @@ type Store interface {
 	EnsureClusterUID(ctx context.Context, proposed string) (string, error)
 	HostID(ctx context.Context, host string) (string, error)
 	RegisterHost(ctx context.Context, host, id string) error
+	GetJob(ctx context.Context, id model.JobID) (*model.Job, error)
 	HostDeployments(ctx context.Context, host string) (map[model.JobID]model.Deployment, map[model.JobID]model.Job, int64, error)
 	PutHostInfo(ctx context.Context, host string, info model.HostInfo, agent model.AgentInfo) error
 	PutHostLabels(ctx context.Context, host string, labels map[string]string) error
 	PutHostEnvironment(ctx context.Context, host string, env map[string]string) error
-	SetTaskStatus(ctx context.Context, host string, id model.JobID, st model.TaskStatus, recordEvent bool) error
+	SetTaskStatuses(ctx context.Context, host string, id model.JobID, sts []store.StatusAt) error
+	TrimTaskHistory(ctx context.Context, host string, id model.JobID) error
 	DeleteTaskStatus(ctx context.Context, host string, id model.JobID) error
 	TaskStatuses(ctx context.Context, host string) (map[model.JobID]model.TaskStatus, error)
 	WatchPrefix(ctx context.Context, prefix string, onReset func(kvs []store.KV, rev int64), onEvents func(evs []store.Event)) error

@@ -20,6 +20,10 @@ type task struct {
 	watching      map[string]bool     // containers with an exit watcher
 	failures      int                 // actions failed in a row; reset by one that succeeds
 	retryAt       time.Time           // after a failed action (not a start), nothing is tried before then
+	outbox        []pendingOp         // status writes not yet handed to etcd, in order (writer.go)
+	writing       bool                // the task's writer goroutine runs
+	lastStatusAt  time.Time           // time of the last status set, so events sort in order
+	untrimmed     bool                // history events written since the last trim
 
 	// What the last pass planned for the job's worker to apply (nil: nothing queued), with
 	// what the plan saw: the deployment, the status and the host ports in use.
@@ -34,7 +38,8 @@ func (t *task) throttle() model.ThrottleState { return throttleOf(t.imageThrottl
 
 // idle tells whether the task holds nothing that outlives its job: no status, no goroutine.
 func (t *task) idle() bool {
-	return t.reported == nil && !t.busy && t.planned == nil && len(t.checkers) == 0 && len(t.watching) == 0
+	return t.reported == nil && !t.busy && t.planned == nil && len(t.checkers) == 0 && len(t.watching) == 0 &&
+		!t.writing && len(t.outbox) == 0
 }
 
 // taskLocked returns the job's task, creating it. Callers hold mu.

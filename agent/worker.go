@@ -37,7 +37,7 @@ func (a *Agent) workOn(ctx context.Context, id model.JobID) {
 		t.busy = false
 		a.mu.Unlock()
 		a.queue.Done(id)
-		a.trigger()
+		a.wakes.job(id)
 	}()
 	for _, act := range run {
 		a.log.Info("apply", zap.String("job-id", string(id)), zap.String("action", string(act.Kind)),

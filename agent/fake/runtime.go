@@ -23,6 +23,7 @@ type Runtime struct {
 	missing    map[string]bool  // images not present locally
 	pullErr    map[string]error // pull results by image
 	exec       func(id string, cmd []string) (int, error)
+	subs       []*subscriber // open events streams (events.go)
 	// counters a test can read
 	creates, starts, stops, removes, pulls int
 }
@@ -120,6 +121,7 @@ func (r *Runtime) Start(_ context.Context, id string) error {
 	c.c.FinishedAt = time.Time{}
 	c.done = make(chan struct{})
 	r.starts++
+	r.publishLocked(agent.EventStart, c.c)
 	return nil
 }
 
@@ -130,6 +132,7 @@ func (r *Runtime) exit(c *ctr, code int) {
 	}
 	c.c.Running, c.c.ExitCode, c.c.FinishedAt = false, code, r.now()
 	close(c.done)
+	r.publishLocked(agent.EventDie, c.c)
 }
 
 // Stop implements agent.Runtime: fake containers honour SIGTERM at once (exit code 143).
@@ -156,6 +159,7 @@ func (r *Runtime) Remove(_ context.Context, id string) error {
 	r.exit(c, 137)
 	delete(r.containers, id)
 	r.removes++
+	r.publishLocked(agent.EventDestroy, c.c)
 	return nil
 }
 
@@ -268,6 +272,7 @@ func (r *Runtime) Add(name string, labels map[string]string) string {
 		c:    agent.Container{ID: id, Name: name, Labels: maps.Clone(labels), Created: r.now(), Running: true, StartedAt: r.now()},
 		done: make(chan struct{}),
 	}
+	r.publishLocked(agent.EventStart, r.containers[id].c)
 	return id
 }
 

@@ -150,6 +150,55 @@ func Run(t *testing.T, tg Target) {
 		}
 	})
 
+	t.Run("EventsReportStartDieDestroyOfMatchingContainers", func(t *testing.T) {
+		ectx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		evs, errs := tg.Runtime.Events(ectx, merge(tg.Labels, map[string]string{"contract": "events", "side": "a"}))
+		other := create(t, map[string]string{"contract": "events", "side": "b"})
+		id := create(t, map[string]string{"contract": "events", "side": "a"})
+		if err := tg.Runtime.Start(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.Runtime.Start(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.Runtime.Stop(ctx, id, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.Runtime.Remove(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, want := range []string{agent.EventStart, agent.EventDie, agent.EventDestroy} {
+			select {
+			case ev := <-evs:
+				if ev.ID != other && ev.ID != id {
+					t.Fatalf("event %+v of a container the suite did not create", ev)
+				}
+				if ev.ID == other {
+					t.Fatalf("event %s of the container labelled side=b, which the filter excludes", ev.Action)
+				}
+				if ev.Action != want || ev.Labels["contract"] != "events" {
+					t.Fatalf("events so far %v, then %s with labels %v; want %s with the container's labels", got, ev.Action, ev.Labels, want)
+				}
+				got = append(got, ev.Action)
+			case err := <-errs:
+				t.Fatalf("events stream ended after %v: %v", got, err)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("events so far %v; no %s within 30 s", got, want)
+			}
+		}
+		cancel()
+		select {
+		case err := <-errs:
+			if err == nil {
+				t.Error("stream ended by its context reported no error")
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("stream did not end within 30 s of its context")
+		}
+	})
+
 	t.Run("ImageOfTheSuiteIsPresent", func(t *testing.T) {
 		ok, err := tg.Runtime.HasImage(ctx, tg.Image)
 		if err != nil || !ok {
