@@ -31,7 +31,23 @@ type MasterConfig struct {
 	DownSweepInterval   time.Duration // how often the leader looks for hosts that went down unseen, default 30s
 	ExpiryInterval      time.Duration // how often the leader expires jobs past their `expires`, default 30s
 	AgentReapingTimeout time.Duration // hosts down longer are deregistered; 0: never
+	// HTTP server limits: a request (headers and body) must arrive within ReadTimeout, an
+	// idle keep-alive connection is closed after IdleTimeout, headers are at most
+	// MaxHeaderBytes (defaults 30s, 2m, 64 KiB). Watch streams: see api.Config.
+	ReadTimeout         time.Duration
+	IdleTimeout         time.Duration
+	MaxHeaderBytes      int
+	MaxStreams          int
+	MaxStreamsPerClient int
+	StreamWriteTimeout  time.Duration
 }
+
+// Defaults of the master's HTTP server limits.
+const (
+	DefaultReadTimeout    = 30 * time.Second
+	DefaultIdleTimeout    = 2 * time.Minute
+	DefaultMaxHeaderBytes = 64 << 10
+)
 
 // Master serves the REST API and keeps the master registered in etcd while it runs.
 type Master struct {
@@ -68,6 +84,15 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.ExpiryInterval <= 0 {
 		cfg.ExpiryInterval = 30 * time.Second
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	h, err := api.New(api.Config{
 		Store:               cfg.Store,
 		Logger:              cfg.Logger,
@@ -76,6 +101,9 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		Version:             model.Version,
 		MasterName:          cfg.Name,
 		CapabilityWhitelist: cfg.CapabilityWhitelist,
+		MaxStreams:          cfg.MaxStreams,
+		MaxStreamsPerClient: cfg.MaxStreamsPerClient,
+		StreamWriteTimeout:  cfg.StreamWriteTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
@@ -112,10 +140,10 @@ func (m *Master) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 4)
-	servers := []*http.Server{{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}}
+	servers := []*http.Server{m.server(m.handler)}
 	go func() { errc <- serve(servers[0], m.api) }()
 	if m.metrics != nil {
-		s := &http.Server{Handler: m.metricsMux, ReadHeaderTimeout: 10 * time.Second}
+		s := m.server(m.metricsMux)
 		servers = append(servers, s)
 		go func() { errc <- serve(s, m.metrics) }()
 	}
@@ -146,6 +174,18 @@ func (m *Master) Run(ctx context.Context) error {
 		_ = s.Shutdown(shutdownCtx) // best effort: the process is going away
 	}
 	return err
+}
+
+// server is an http.Server with the master's limits: a request trickled in, or a
+// connection left idle, is cut off instead of being held forever.
+func (m *Master) server(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, m.cfg.ReadTimeout),
+		ReadTimeout:       m.cfg.ReadTimeout,
+		IdleTimeout:       m.cfg.IdleTimeout,
+		MaxHeaderBytes:    m.cfg.MaxHeaderBytes,
+	}
 }
 
 func serve(s *http.Server, l net.Listener) error {

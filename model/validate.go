@@ -66,6 +66,10 @@ func (v *validator) addf(format string, args ...any) {
 
 func (v *validator) id() {
 	id := string(v.job.ID)
+	if len(id) > MaxJobIDLength {
+		v.addf("Invalid id: %d characters, at most %d (name and version together at most %d)", len(id), MaxJobIDLength, MaxJobIDLength-42)
+		return
+	}
 	parts := strings.Split(id, ":")
 	if len(parts) != 3 {
 		v.addf("Invalid id %q: must be name:version:hash", id)

@@ -25,7 +25,7 @@ type Store interface {
 	RemoveJob(ctx context.Context, id model.JobID, token string) error
 
 	RegisterHost(ctx context.Context, host, id string) error
-	DeregisterHost(ctx context.Context, host string) error
+	DeregisterHost(ctx context.Context, host string, allowUp bool) error
 	ListHosts(ctx context.Context) ([]string, error)
 	ListHostsPage(ctx context.Context, after string, limit int, match func(string) bool) (store.HostsPage, error)
 	HostLabels(ctx context.Context, hosts []string) (map[string]map[string]string, error)
@@ -67,8 +67,13 @@ type Config struct {
 	MasterName          string                // recorded as Deployment.deployerMaster
 	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
 	MaxBodyBytes        int64                 // request body limit, default 1 MiB
-	Now                 func() time.Time      // default time.Now
-	heartbeat           time.Duration         // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
+	// Watch streams: at most MaxStreams open, MaxStreamsPerClient from one address (429
+	// beyond), and a client that does not take a line within StreamWriteTimeout is cut off.
+	MaxStreams          int
+	MaxStreamsPerClient int
+	StreamWriteTimeout  time.Duration
+	Now                 func() time.Time // default time.Now
+	heartbeat           time.Duration    // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
 }
 
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0. Job definitions
@@ -88,6 +93,8 @@ type server struct {
 
 	heartbeat time.Duration
 
+	streamLimits *streamLimiter
+
 	shutdownMu sync.Mutex
 	shutdowns  map[*http.Server]chan struct{} // closed when that server shuts down
 }
@@ -106,6 +113,15 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.MaxStreamsPerClient <= 0 {
+		cfg.MaxStreamsPerClient = DefaultMaxStreamsPerClient
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
 	if cfg.heartbeat <= 0 {
 		cfg.heartbeat = DefaultHeartbeat
 	}
@@ -123,8 +139,9 @@ func New(cfg Config) (http.Handler, error) {
 		routes:  map[string]bool{},
 		streams: map[string]bool{},
 
-		heartbeat: cfg.heartbeat,
-		shutdowns: map[*http.Server]chan struct{}{},
+		heartbeat:    cfg.heartbeat,
+		streamLimits: newStreamLimiter(cfg.MaxStreams, cfg.MaxStreamsPerClient),
+		shutdowns:    map[*http.Server]chan struct{}{},
 	}
 
 	s.handle("GET /jobs", s.listJobs)

@@ -88,6 +88,9 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	if s.Name == "" {
 		return s, errors.New("--name is required")
 	}
+	if err := model.ValidateHostName(s.Name); err != nil {
+		return s, fmt.Errorf("--name: %w", err)
+	}
 	if s.Labels, err = agent.ParseKeyValues(c.StringSlice("labels")); err != nil {
 		return s, fmt.Errorf("--labels %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/controller"
+	"github.com/helios-go/helios/controller/api"
 	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,6 +28,11 @@ func MasterFlags() []ucli.Flag {
 		&ucli.DurationFlag{Name: "leader-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the controller leadership: a dead leader is replaced within it"},
 		&ucli.DurationFlag{Name: "agent-reaping-timeout", Value: 14 * 24 * time.Hour, Usage: "deregister hosts that have been DOWN longer than this (0: never)"},
 		&ucli.DurationFlag{Name: "expiry-interval", Value: 30 * time.Second, Usage: "how often the leader undeploys and removes jobs past their expires"},
+		&ucli.DurationFlag{Name: "http-read-timeout", Value: controller.DefaultReadTimeout, Usage: "a request's headers and body must arrive within this"},
+		&ucli.DurationFlag{Name: "http-idle-timeout", Value: controller.DefaultIdleTimeout, Usage: "an idle keep-alive connection is closed after this"},
+		&ucli.IntFlag{Name: "max-watch-streams", Value: api.DefaultMaxStreams, Usage: "watch streams this master serves at most (429 beyond)"},
+		&ucli.IntFlag{Name: "max-watch-streams-per-client", Value: api.DefaultMaxStreamsPerClient, Usage: "watch streams one client address may hold open"},
+		&ucli.DurationFlag{Name: "watch-write-timeout", Value: api.DefaultStreamWriteTimeout, Usage: "a watch client that takes no line within this is cut off"},
 	}
 }
 
@@ -89,6 +95,11 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		LeaderTTL:           c.Duration("leader-lease-ttl"),
 		ExpiryInterval:      c.Duration("expiry-interval"),
 		AgentReapingTimeout: c.Duration("agent-reaping-timeout"),
+		ReadTimeout:         c.Duration("http-read-timeout"),
+		IdleTimeout:         c.Duration("http-idle-timeout"),
+		MaxStreams:          c.Int("max-watch-streams"),
+		MaxStreamsPerClient: c.Int("max-watch-streams-per-client"),
+		StreamWriteTimeout:  c.Duration("watch-write-timeout"),
 	})
 	if err != nil {
 		return nil, err
