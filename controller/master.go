@@ -26,11 +26,12 @@ type MasterConfig struct {
 	Logger              *zap.Logger          // nil: no logs
 	Registry            *prometheus.Registry // nil: a new one
 	CapabilityWhitelist []string
-	LeaseTTL            time.Duration // liveness lease of the master's registration, default 10s
-	LeaderTTL           time.Duration // lease of the controller leadership, default 10s: a dead leader is replaced within it
-	DownSweepInterval   time.Duration // how often the leader looks for hosts that went down unseen, default 30s
-	ExpiryInterval      time.Duration // how often the leader expires jobs past their `expires`, default 30s
-	AgentReapingTimeout time.Duration // hosts down longer are deregistered; 0: never
+	JobPolicy           *model.JobPolicy // nil: model.DefaultJobPolicy
+	LeaseTTL            time.Duration    // liveness lease of the master's registration, default 10s
+	LeaderTTL           time.Duration    // lease of the controller leadership, default 10s: a dead leader is replaced within it
+	DownSweepInterval   time.Duration    // how often the leader looks for hosts that went down unseen, default 30s
+	ExpiryInterval      time.Duration    // how often the leader expires jobs past their `expires`, default 30s
+	AgentReapingTimeout time.Duration    // hosts down longer are deregistered; 0: never
 	// HTTP server limits: a request (headers and body) must arrive within ReadTimeout, an
 	// idle keep-alive connection is closed after IdleTimeout, headers are at most
 	// MaxHeaderBytes (defaults 30s, 2m, 64 KiB). Watch streams: see api.Config.
@@ -101,6 +102,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		Version:             model.Version,
 		MasterName:          cfg.Name,
 		CapabilityWhitelist: cfg.CapabilityWhitelist,
+		JobPolicy:           cfg.JobPolicy,
 		MaxStreams:          cfg.MaxStreams,
 		MaxStreamsPerClient: cfg.MaxStreamsPerClient,
 		StreamWriteTimeout:  cfg.StreamWriteTimeout,

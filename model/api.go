@@ -46,6 +46,8 @@ type CreateJobResponse struct {
 	Status string   `json:"status"`
 	Errors []string `json:"errors,omitempty"`
 	ID     JobID    `json:"id,omitempty"`
+	// Warnings (ours) say what the master ignored, such as fields it does not know.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // JobDeleteResponse answers DELETE /jobs/{id}.

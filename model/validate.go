@@ -20,6 +20,9 @@ type ValidateOptions struct {
 	CapabilityWhitelist []string
 	// Now is the time an expires date must not be before. The zero time checks nothing.
 	Now time.Time
+	// Policy, when set, is the cluster's job policy (host paths, security options,
+	// networks, runtimes, ramdisk sizes).
+	Policy *JobPolicy
 }
 
 var (
@@ -51,6 +54,9 @@ func ValidateJob(j *Job, opts ValidateOptions) []string {
 	v.env()
 	v.securityOpt()
 	v.rolloutOptions()
+	if opts.Policy != nil {
+		v.errs = append(v.errs, opts.Policy.Check(j, nil)...)
+	}
 	return v.errs
 }
 

@@ -66,6 +66,7 @@ type Config struct {
 	Version             string                // Helios-Server-Version header and GET /version
 	MasterName          string                // recorded as Deployment.deployerMaster
 	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
+	JobPolicy           *model.JobPolicy      // what jobs may ask of hosts; nil: model.DefaultJobPolicy
 	MaxBodyBytes        int64                 // request body limit, default 1 MiB
 	// Watch streams: at most MaxStreams open, MaxStreamsPerClient from one address (429
 	// beyond), and a client that does not take a line within StreamWriteTimeout is cut off.
@@ -112,6 +113,10 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.JobPolicy == nil {
+		p := model.DefaultJobPolicy()
+		cfg.JobPolicy = &p
 	}
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams

@@ -69,6 +69,7 @@ type AgentSettings struct {
 	StartupJoinWait                         time.Duration
 	DockerConfig                            string
 	Fake                                    bool
+	Policy                                  model.JobPolicy
 }
 
 // ParseAgentFlags checks every agent flag; the first bad one is the error.
@@ -90,6 +91,9 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	}
 	if err := model.ValidateHostName(s.Name); err != nil {
 		return s, fmt.Errorf("--name: %w", err)
+	}
+	if s.Policy, err = ParsePolicy(c); err != nil {
+		return s, err
 	}
 	if s.Labels, err = agent.ParseKeyValues(c.StringSlice("labels")); err != nil {
 		return s, fmt.Errorf("--labels %w", err)
@@ -188,6 +192,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		ImageMissingRetry:      s.ImageMissingRetry,
 		ImagePullRetry:         s.ImagePullRetry,
 		StartupJoinWait:        s.StartupJoinWait,
+		Policy:                 &s.Policy,
 		Version:                model.Version,
 		Logger:                 log.Named("agent"),
 		Registerer:             reg,

@@ -83,7 +83,12 @@ func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log 
 
 // StartMaster binds the master's listeners and prints where they are.
 func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometheus.Registry) (*controller.Master, error) {
+	policy, err := ParsePolicy(c)
+	if err != nil {
+		return nil, err
+	}
 	m, err := controller.NewMaster(controller.MasterConfig{
+		JobPolicy:           &policy,
 		Name:                c.String("name"),
 		HTTPAddr:            c.String("http"),
 		MetricsAddr:         c.String("metrics"),
