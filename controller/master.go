@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -41,6 +42,11 @@ type MasterConfig struct {
 	MaxStreams          int
 	MaxStreamsPerClient int
 	StreamWriteTimeout  time.Duration
+	// TLS on the API: a certificate and key (PEM files); with ClientCAFile, client
+	// certificates signed by that CA authenticate (CN the user, O the role).
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
+	// Tokens are the bearer tokens of --auth-token-file.
+	Tokens map[string]model.Principal
 }
 
 // Defaults of the master's HTTP server limits.
@@ -59,6 +65,7 @@ type Master struct {
 	handler    http.Handler
 	metricsMux http.Handler
 	m          *metrics
+	scheme     string // of the API: http or https
 }
 
 // NewMaster binds the listeners at once, so callers can print the real addresses (port 0)
@@ -103,6 +110,9 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		MasterName:          cfg.Name,
 		CapabilityWhitelist: cfg.CapabilityWhitelist,
 		JobPolicy:           cfg.JobPolicy,
+		Tokens:              cfg.Tokens,
+		ClientCertAuth:      cfg.TLSClientCAFile != "",
+		LoopbackOnly:        isLoopbackAddr(cfg.HTTPAddr) && len(cfg.Tokens) == 0 && cfg.TLSClientCAFile == "",
 		MaxStreams:          cfg.MaxStreams,
 		MaxStreamsPerClient: cfg.MaxStreamsPerClient,
 		StreamWriteTimeout:  cfg.StreamWriteTimeout,
@@ -110,9 +120,17 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry)}
+	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry), scheme: "http"}
 	if m.api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("master: listen for the API on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.TLSCertFile != "" {
+		tc, err := serverTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSClientCAFile)
+		if err != nil {
+			m.api.Close()
+			return nil, fmt.Errorf("master: %w", err)
+		}
+		m.api, m.scheme = tls.NewListener(m.api, tc), "https"
 	}
 	if cfg.MetricsAddr != "" {
 		if m.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -125,6 +143,9 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	}
 	return m, nil
 }
+
+// Scheme is the API's URL scheme: https with TLS, else http.
+func (m *Master) Scheme() string { return m.scheme }
 
 // APIAddr is where the REST API listens.
 func (m *Master) APIAddr() net.Addr { return m.api.Addr() }
@@ -202,7 +223,7 @@ func serve(s *http.Server, l net.Listener) error {
 func (m *Master) register(ctx context.Context) error {
 	info := model.MasterInfo{
 		Name:      m.cfg.Name,
-		Endpoint:  "http://" + m.api.Addr().String(),
+		Endpoint:  m.scheme + "://" + m.api.Addr().String(),
 		Version:   model.Version,
 		StartTime: time.Now().UnixMilli(),
 	}

@@ -94,7 +94,7 @@ func run(ctx context.Context, c *ucli.Context, soloDir string) error {
 				where = "in memory (--fake-runtime)"
 			}
 			printf("helios agent %q: running containers %s\n", agentSettings.Name, where)
-			printf("try: helios -z %s hosts\n", daemon.URL(m.APIAddr()))
+			printf("try: helios -z %s hosts\n", daemon.URL(m.Scheme(), m.APIAddr()))
 		}
 		agentDone <- named("agent", daemon.RunAgent(agentCtx, agentSettings, b.Store, b.Log, b.Registry, printf, ready))
 	}()

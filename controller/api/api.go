@@ -67,7 +67,14 @@ type Config struct {
 	MasterName          string                // recorded as Deployment.deployerMaster
 	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
 	JobPolicy           *model.JobPolicy      // what jobs may ask of hosts; nil: model.DefaultJobPolicy
-	MaxBodyBytes        int64                 // request body limit, default 1 MiB
+	// Authentication: bearer tokens (from --auth-token-file) and, with ClientCertAuth,
+	// verified client certificates. Either turns it on; every route then needs a role.
+	Tokens         map[string]model.Principal
+	ClientCertAuth bool
+	// LoopbackOnly: the master listens on loopback only, so only loopback Host names are
+	// answered (a DNS-rebinding page cannot reach it).
+	LoopbackOnly bool
+	MaxBodyBytes int64 // request body limit, default 1 MiB
 	// Watch streams: at most MaxStreams open, MaxStreamsPerClient from one address (429
 	// beyond), and a client that does not take a line within StreamWriteTimeout is cut off.
 	MaxStreams          int
@@ -102,6 +109,14 @@ type server struct {
 
 // New builds the master's HTTP handler.
 func New(cfg Config) (http.Handler, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(s.serveHTTP), nil
+}
+
+func newServer(cfg Config) (*server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("api: Config.Store is required")
 	}
@@ -187,7 +202,7 @@ func New(cfg Config) (http.Handler, error) {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 		s.metrics.initRoute("GET /metrics", http.MethodGet, false)
 	}
-	return http.HandlerFunc(s.serveHTTP), nil
+	return s, nil
 }
 
 func (s *server) handle(pattern string, h http.HandlerFunc) {

@@ -139,7 +139,7 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 	}
 	created := s.now().UnixMilli()
 	job.Created = &created
-	if user := r.URL.Query().Get("user"); user != "" {
+	if user := userOf(r); user != "" {
 		job.CreatingUser = user
 	}
 	job.Normalize()

@@ -24,8 +24,18 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// The mux answers unknown routes and wrong methods in plain text; ask it first which
 	// case this is, and answer those in JSON like every other error.
 	h, pattern := s.mux.Handler(r)
-	if bad := invalidUTF8(r); bad != "" {
-		writeJSON(rec, http.StatusBadRequest, model.ErrorResponse{Status: model.StatusBadRequest, Message: bad + " is not valid UTF-8"})
+	refusedCode, status, why := s.browserRefusal(r)
+	var allowed bool
+	switch {
+	case refusedCode != 0:
+		writeJSON(rec, refusedCode, model.ErrorResponse{Status: status, Message: why})
+	case invalidUTF8(r) != "":
+		writeJSON(rec, http.StatusBadRequest, model.ErrorResponse{Status: model.StatusBadRequest, Message: invalidUTF8(r) + " is not valid UTF-8"})
+	default:
+		r, allowed = s.authorize(rec, r, pattern)
+	}
+	if !allowed {
+		// answered above
 	} else if pattern == "" {
 		probe := &probeWriter{header: http.Header{}}
 		h.ServeHTTP(probe, r)
@@ -47,8 +57,8 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	route := routeOther
-	if s.routes[r.Pattern] {
-		route = r.Pattern
+	if s.routes[pattern] && allowed {
+		route = pattern
 	}
 	method := methodLabel(r.Method)
 	code := rec.code

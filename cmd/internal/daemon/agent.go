@@ -211,7 +211,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
-		out("helios agent %q: metrics on %s/metrics\n", s.Name, URL(l.Addr()))
+		out("helios agent %q: metrics on %s/metrics\n", s.Name, URL("http", l.Addr()))
 	}
 	if ready != nil {
 		ready()
