@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +31,10 @@ type Config struct {
 	Defaults    HostDefaults // --env, --dns, --bind, --add-host, --syslog-redirect-to
 	PortRange   PortRange    // default 20000:32768
 	StateDir    string       // default <tmp>/helios-agent-<name>
+	// Policy is checked again here, before anything runs, whatever the master let through
+	// (an older master, a job written to etcd by hand); host paths are resolved through
+	// symlinks, and the state dir is denied too. nil: model.DefaultJobPolicy.
+	Policy *model.JobPolicy
 	// ResyncInterval bounds how long a missed event can go unnoticed (default 30s);
 	// RestartDelay is the pause before an exited container is replaced (default 1s).
 	ResyncInterval time.Duration
@@ -113,6 +118,14 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.WatchPrefix == "" {
 		cfg.WatchPrefix = store.NewKeys("").Host(cfg.Name)
 	}
+	policy := model.DefaultJobPolicy()
+	if cfg.Policy != nil {
+		policy = *cfg.Policy
+	}
+	if abs, err := filepath.Abs(cfg.StateDir); err == nil && len(policy.AllowedHostPaths) == 0 {
+		policy.DeniedHostPaths = append(slices.Clone(policy.DeniedHostPaths), abs)
+	}
+	cfg.Policy = &policy
 	if cfg.ResyncInterval <= 0 {
 		cfg.ResyncInterval = 30 * time.Second
 	}

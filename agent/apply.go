@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -123,6 +124,9 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 // start creates and starts a container for the job: CREATING, STARTING, RUNNING, or FAILED.
 func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.TaskStatus, used map[portKey]bool) error {
 	j := d.Job
+	if problems := a.cfg.Policy.Check(j, resolveHostPath); len(problems) > 0 {
+		return a.fail(ctx, act, j, rep, "", fmt.Errorf("refused by this host's job policy: %s", strings.Join(problems, "; ")))
+	}
 	protos := map[string]string{}
 	for name, pm := range j.Ports {
 		if !pm.IsStatic() {
@@ -239,4 +243,20 @@ func envMap(env []string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// resolveHostPath follows symlinks in a host path, so a job cannot reach a denied path
+// through a link. Of a path that does not exist yet (Docker would create it) the longest
+// existing parent is resolved: /srv/link/new with /srv/link -> /etc is /etc/new.
+func resolveHostPath(p string) string {
+	rest := ""
+	for dir := filepath.Clean(p); ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if dir == "/" || dir == "." {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
 }

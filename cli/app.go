@@ -187,7 +187,7 @@ func (r *runner) newApp() *ucli.App {
 		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
 			return &usageError{msg: err.Error()}
 		},
-		Flags: []ucli.Flag{
+		Flags: append([]ucli.Flag{
 			&ucli.StringSliceFlag{Name: flagMaster, Aliases: []string{"z"}, Usage: "master `URI` (repeatable), e.g. http://localhost:5801"},
 			&ucli.StringSliceFlag{Name: flagDomains, Aliases: []string{"d"}, Usage: "find masters by DNS SRV in these `DOMAINS` (repeatable, comma-separated)"},
 			&ucli.StringFlag{Name: flagSRVName, Usage: "SRV service `NAME`: masters are looked up as _NAME._http.DOMAIN (default helios)"},
@@ -199,7 +199,7 @@ func (r *runner) newApp() *ucli.App {
 			&ucli.BoolFlag{Name: flagInsecure, Aliases: []string{"k"}, Usage: "do not verify the TLS certificates of HTTPS masters (like curl -k)"},
 			&ucli.IntFlag{Name: flagHTTPTimeout, Value: defaultHTTPTimeout, Usage: "`SECONDS` to wait for one HTTP answer (env " + envHTTPTimeout + ")"},
 			&ucli.IntFlag{Name: flagRetryTimeout, Value: defaultRetryTimeout, Usage: "`SECONDS` to keep retrying unreachable or unavailable masters (env " + envRetryTimeout + ")"},
-		},
+		}, credentialFlags()...),
 		Before: func(c *ucli.Context) error {
 			r.json = c.Bool(flagJSON)
 			if args := c.Args(); args.Present() && c.App.Command(args.First()) != nil {
@@ -288,11 +288,20 @@ func (r *runner) newClient(c *ucli.Context, src masterSource) (*client, error) {
 	}
 	verbosity := c.Count(flagVerbose)
 	resolver := newResolver(src.Resolver)
+	creds, err := r.credentials(c)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := creds.tlsConfig(c.Bool(flagInsecure))
+	if err != nil {
+		return nil, err
+	}
 	return &client{
+		authToken:    creds.token,
 		src:          src,
 		resolver:     resolver,
 		user:         username,
-		http:         newHTTPClient(httpTimeout, resolver, c.Bool(flagInsecure)),
+		http:         newHTTPClient(httpTimeout, resolver, tc),
 		retryTimeout: retryTimeout,
 		retryDelay:   r.retryDelay,
 		pageSize:     pageSize,

@@ -67,8 +67,12 @@ func (c *client) registerHost(ctx context.Context, host, id string) (*model.Host
 	return answer[model.HostRegisterResponse](c.do(ctx, http.MethodPut, "/hosts/"+url.PathEscape(host), url.Values{"id": {id}}, nil))
 }
 
-func (c *client) deregisterHost(ctx context.Context, host string) (*model.HostDeregisterResponse, error) {
-	return answer[model.HostDeregisterResponse](c.do(ctx, http.MethodDelete, "/hosts/"+url.PathEscape(host), nil, nil))
+func (c *client) deregisterHost(ctx context.Context, host string, allowUp bool) (*model.HostDeregisterResponse, error) {
+	var q url.Values
+	if allowUp {
+		q = url.Values{"allowUp": {"true"}}
+	}
+	return answer[model.HostDeregisterResponse](c.do(ctx, http.MethodDelete, "/hosts/"+url.PathEscape(host), q, nil))
 }
 
 func (c *client) deploy(ctx context.Context, host string, dep model.Deployment, token string) (*model.JobDeployResponse, error) {

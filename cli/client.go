@@ -25,6 +25,7 @@ type client struct {
 	src          masterSource
 	resolver     *net.Resolver
 	user         string
+	authToken    string // bearer token, "" for none
 	http         *http.Client
 	retryTimeout time.Duration
 	retryDelay   func(attempt int) time.Duration
@@ -44,13 +45,13 @@ type client struct {
 
 // newHTTPClient builds the client requests go through. Connections dial through resolver,
 // so the names SRV records point at are looked up on the same DNS server as the records
-// themselves (--resolver); insecure skips TLS certificate checks (-k).
-func newHTTPClient(timeout time.Duration, resolver *net.Resolver, insecure bool) *http.Client {
+// themselves (--resolver); tc (nil: Go's defaults) carries --cacert, --cert and -k.
+func newHTTPClient(timeout time.Duration, resolver *net.Resolver, tc *tls.Config) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Resolver: resolver}
 	tr.DialContext = dialer.DialContext
-	if insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for it with -k
+	if tc != nil {
+		tr.TLSClientConfig = tc
 	}
 	return &http.Client{Timeout: timeout, Transport: tr}
 }
@@ -206,6 +207,9 @@ func (c *client) once1(ctx context.Context, method, u string, body []byte) (int,
 	}
 	req.Header.Set(model.HeaderClientVersion, model.Version)
 	req.Header.Set("Accept", "application/json")
+	if c.authToken != "" {
+		req.Header.Set("Authorization", "Bearer "+c.authToken)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

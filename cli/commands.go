@@ -196,10 +196,11 @@ func (r *runner) commands() []*ucli.Command {
 			Aliases:     []string{"unregister"},
 			Usage:       "deregister a host",
 			ArgsUsage:   "<host>",
-			UsageText:   "helios deregister [options] <host>\n\n   helios deregister 192.168.33.10 --yes",
-			Description: "Removes a host with its deployments, task statuses and history. Asks first unless --yes.",
+			UsageText:   "helios deregister [options] <host>\n\n   helios deregister 192.168.33.10 --yes\n   helios deregister web1 --yes --allow-up   (its agent still runs)",
+			Description: "Removes a host with its deployments, task statuses and history. Asks first unless --yes. A host that is UP is refused (its agent would then remove every container) unless --allow-up.",
 			Flags: []ucli.Flag{
 				&ucli.BoolFlag{Name: "yes", Aliases: []string{"force"}, Usage: "do not ask for confirmation (--force is the original's deprecated spelling)"},
+				&ucli.BoolFlag{Name: "allow-up", Usage: "deregister the host even though its agent is UP: its containers are then removed"},
 			},
 			Action: r.deregister,
 		},

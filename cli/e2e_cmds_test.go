@@ -344,11 +344,20 @@ func TestCreateFromManualJobFile(t *testing.T) {
 	x.fail("jobs", "myservice")
 
 	fixed := strings.NewReplacer(`"2014-06-01T12:00:00Z"`, `"2099-06-01T12:00:00Z"`, `"gracePeriod": 60,`, ``,
-		`"addCapabilities" : [ "IPC_LOCK", "SYSLOG" ],`, ``).Replace(manual)
+		`"addCapabilities" : [ "IPC_LOCK", "SYSLOG" ],`, ``, `"mount-options"`, `"rw,size=64m"`).Replace(manual)
 	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	x.env["GIT_COMMIT"] = "abc123"
+	// The manual's ramdisk options are a placeholder with no size=: the master's default job
+	// policy refuses a ramdisk without a size (it could take half the host's memory).
+	if err := os.WriteFile(path, []byte(strings.Replace(fixed, `"rw,size=64m"`, `"mount-options"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "stderr", x.fail("create", "-f", path).err, `ramdisks "/mount/point/in/container"`, "no size=")
+	if err := os.WriteFile(path, []byte(fixed), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r = x.ok("create", "-f", path, "--env", "EXTRA=1")
 	id := model.JobID(lastLine(r.out))
 	if id.Name() != "myservice" || id.Version() != "0.5" || id.Hash() == "3539b7bc2235d53f79e6e8511942bbeaa8816265" {
@@ -358,7 +367,7 @@ func TestCreateFromManualJobFile(t *testing.T) {
 	decode(t, x.ok("inspect", "--json", string(id)).out, &job)
 	if job.Image != "myregistry:80/janedoe/myservice:0.5-98c6ff4" || job.Hostname != "myhost" || job.Env["JVM_ARGS"] == "" ||
 		job.Env["EXTRA"] != "1" || job.Metadata["foo"] != "bar" || job.Metadata["GIT_COMMIT"] != "abc123" ||
-		job.Ports["http-admin"].IP != "127.0.0.1" || job.Ramdisks["/mount/point/in/container"] != "mount-options" ||
+		job.Ports["http-admin"].IP != "127.0.0.1" || job.Ramdisks["/mount/point/in/container"] != "rw,size=64m" ||
 		job.Resources == nil || *job.Resources.CPUShares != 512 || job.RolloutOptions == nil || *job.RolloutOptions.Parallelism != 2 ||
 		job.Runtime != "nvidia" || job.Token != "insecure-access-token" || len(job.SecurityOpt) != 2 || len(job.DropCapabilities) != 2 ||
 		job.Volumes["/destination/path/in/container.yaml:ro"] != "/source/path/in/host.yaml" || job.Expires == nil ||

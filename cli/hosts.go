@@ -184,7 +184,7 @@ func (r *runner) deregister(c *ucli.Context) error {
 			return &apiError{Status: "ABORTED", Message: "Aborted: not deregistering " + host}
 		}
 	}
-	resp, err := cl.deregisterHost(c.Context, host)
+	resp, err := cl.deregisterHost(c.Context, host, c.Bool("allow-up"))
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ type fileConfig struct {
 	MasterEndpoints []string `json:"masterEndpoints"`
 	Domains         []string `json:"domains"`
 	SRVName         string   `json:"srvName"`
+	// Ours: credentials, as the --cacert, --cert, --key and --auth-token flags.
+	CACert    string `json:"cacert"`
+	Cert      string `json:"cert"`
+	Key       string `json:"key"`
+	AuthToken string `json:"authToken"`
 }
 
 // loadFileConfig reads ~/.helios/config; a missing file is no error.

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -26,12 +27,34 @@ type MasterConfig struct {
 	Logger              *zap.Logger          // nil: no logs
 	Registry            *prometheus.Registry // nil: a new one
 	CapabilityWhitelist []string
-	LeaseTTL            time.Duration // liveness lease of the master's registration, default 10s
-	LeaderTTL           time.Duration // lease of the controller leadership, default 10s: a dead leader is replaced within it
-	DownSweepInterval   time.Duration // how often the leader looks for hosts that went down unseen, default 30s
-	ExpiryInterval      time.Duration // how often the leader expires jobs past their `expires`, default 30s
-	AgentReapingTimeout time.Duration // hosts down longer are deregistered; 0: never
+	JobPolicy           *model.JobPolicy // nil: model.DefaultJobPolicy
+	LeaseTTL            time.Duration    // liveness lease of the master's registration, default 10s
+	LeaderTTL           time.Duration    // lease of the controller leadership, default 10s: a dead leader is replaced within it
+	DownSweepInterval   time.Duration    // how often the leader looks for hosts that went down unseen, default 30s
+	ExpiryInterval      time.Duration    // how often the leader expires jobs past their `expires`, default 30s
+	AgentReapingTimeout time.Duration    // hosts down longer are deregistered; 0: never
+	// HTTP server limits: a request (headers and body) must arrive within ReadTimeout, an
+	// idle keep-alive connection is closed after IdleTimeout, headers are at most
+	// MaxHeaderBytes (defaults 30s, 2m, 64 KiB). Watch streams: see api.Config.
+	ReadTimeout         time.Duration
+	IdleTimeout         time.Duration
+	MaxHeaderBytes      int
+	MaxStreams          int
+	MaxStreamsPerClient int
+	StreamWriteTimeout  time.Duration
+	// TLS on the API: a certificate and key (PEM files); with ClientCAFile, client
+	// certificates signed by that CA authenticate (CN the user, O the role).
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
+	// Tokens are the bearer tokens of --auth-token-file.
+	Tokens map[string]model.Principal
 }
+
+// Defaults of the master's HTTP server limits.
+const (
+	DefaultReadTimeout    = 30 * time.Second
+	DefaultIdleTimeout    = 2 * time.Minute
+	DefaultMaxHeaderBytes = 64 << 10
+)
 
 // Master serves the REST API and keeps the master registered in etcd while it runs.
 type Master struct {
@@ -42,6 +65,7 @@ type Master struct {
 	handler    http.Handler
 	metricsMux http.Handler
 	m          *metrics
+	scheme     string // of the API: http or https
 }
 
 // NewMaster binds the listeners at once, so callers can print the real addresses (port 0)
@@ -68,6 +92,15 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.ExpiryInterval <= 0 {
 		cfg.ExpiryInterval = 30 * time.Second
 	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = DefaultReadTimeout
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	h, err := api.New(api.Config{
 		Store:               cfg.Store,
 		Logger:              cfg.Logger,
@@ -76,13 +109,28 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		Version:             model.Version,
 		MasterName:          cfg.Name,
 		CapabilityWhitelist: cfg.CapabilityWhitelist,
+		JobPolicy:           cfg.JobPolicy,
+		Tokens:              cfg.Tokens,
+		ClientCertAuth:      cfg.TLSClientCAFile != "",
+		LoopbackOnly:        isLoopbackAddr(cfg.HTTPAddr) && len(cfg.Tokens) == 0 && cfg.TLSClientCAFile == "",
+		MaxStreams:          cfg.MaxStreams,
+		MaxStreamsPerClient: cfg.MaxStreamsPerClient,
+		StreamWriteTimeout:  cfg.StreamWriteTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry)}
+	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry), scheme: "http"}
 	if m.api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("master: listen for the API on %s: %w", cfg.HTTPAddr, err)
+	}
+	if cfg.TLSCertFile != "" {
+		tc, err := serverTLS(cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSClientCAFile)
+		if err != nil {
+			m.api.Close()
+			return nil, fmt.Errorf("master: %w", err)
+		}
+		m.api, m.scheme = tls.NewListener(m.api, tc), "https"
 	}
 	if cfg.MetricsAddr != "" {
 		if m.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
@@ -95,6 +143,9 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	}
 	return m, nil
 }
+
+// Scheme is the API's URL scheme: https with TLS, else http.
+func (m *Master) Scheme() string { return m.scheme }
 
 // APIAddr is where the REST API listens.
 func (m *Master) APIAddr() net.Addr { return m.api.Addr() }
@@ -112,10 +163,10 @@ func (m *Master) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 4)
-	servers := []*http.Server{{Handler: m.handler, ReadHeaderTimeout: 10 * time.Second}}
+	servers := []*http.Server{m.server(m.handler)}
 	go func() { errc <- serve(servers[0], m.api) }()
 	if m.metrics != nil {
-		s := &http.Server{Handler: m.metricsMux, ReadHeaderTimeout: 10 * time.Second}
+		s := m.server(m.metricsMux)
 		servers = append(servers, s)
 		go func() { errc <- serve(s, m.metrics) }()
 	}
@@ -148,6 +199,18 @@ func (m *Master) Run(ctx context.Context) error {
 	return err
 }
 
+// server is an http.Server with the master's limits: a request trickled in, or a
+// connection left idle, is cut off instead of being held forever.
+func (m *Master) server(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, m.cfg.ReadTimeout),
+		ReadTimeout:       m.cfg.ReadTimeout,
+		IdleTimeout:       m.cfg.IdleTimeout,
+		MaxHeaderBytes:    m.cfg.MaxHeaderBytes,
+	}
+}
+
 func serve(s *http.Server, l net.Listener) error {
 	if err := s.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve on %s: %w", l.Addr(), err)
@@ -160,7 +223,7 @@ func serve(s *http.Server, l net.Listener) error {
 func (m *Master) register(ctx context.Context) error {
 	info := model.MasterInfo{
 		Name:      m.cfg.Name,
-		Endpoint:  "http://" + m.api.Addr().String(),
+		Endpoint:  m.scheme + "://" + m.api.Addr().String(),
 		Version:   model.Version,
 		StartTime: time.Now().UnixMilli(),
 	}

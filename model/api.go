@@ -16,6 +16,10 @@ const (
 	StatusNotFound             = "NOT_FOUND"
 	StatusIDMismatch           = "ID_MISMATCH"
 	StatusAmbiguousJobRef      = "AMBIGUOUS_JOB_REFERENCE"
+	// Not the original's: a host is deregistered only while DOWN unless the caller insists.
+	StatusHostUp = "HOST_UP"
+	// Not the original's: a master refuses a watch stream beyond its limits (429).
+	StatusTooManyStreams = "TOO_MANY_STREAMS"
 	// Not the original's: errors of the transport rather than of the request's meaning.
 	StatusBadRequest         = "BAD_REQUEST"
 	StatusMethodNotAllowed   = "METHOD_NOT_ALLOWED"
@@ -42,6 +46,8 @@ type CreateJobResponse struct {
 	Status string   `json:"status"`
 	Errors []string `json:"errors,omitempty"`
 	ID     JobID    `json:"id,omitempty"`
+	// Warnings (ours) say what the master ignored, such as fields it does not know.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // JobDeleteResponse answers DELETE /jobs/{id}.

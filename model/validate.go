@@ -20,6 +20,9 @@ type ValidateOptions struct {
 	CapabilityWhitelist []string
 	// Now is the time an expires date must not be before. The zero time checks nothing.
 	Now time.Time
+	// Policy, when set, is the cluster's job policy (host paths, security options,
+	// networks, runtimes, ramdisk sizes).
+	Policy *JobPolicy
 }
 
 var (
@@ -51,6 +54,9 @@ func ValidateJob(j *Job, opts ValidateOptions) []string {
 	v.env()
 	v.securityOpt()
 	v.rolloutOptions()
+	if opts.Policy != nil {
+		v.errs = append(v.errs, opts.Policy.Check(j, nil)...)
+	}
 	return v.errs
 }
 
@@ -66,6 +72,10 @@ func (v *validator) addf(format string, args ...any) {
 
 func (v *validator) id() {
 	id := string(v.job.ID)
+	if len(id) > MaxJobIDLength {
+		v.addf("Invalid id: %d characters, at most %d (name and version together at most %d)", len(id), MaxJobIDLength, MaxJobIDLength-42)
+		return
+	}
 	parts := strings.Split(id, ":")
 	if len(parts) != 3 {
 		v.addf("Invalid id %q: must be name:version:hash", id)

@@ -31,6 +31,7 @@ var (
 	ErrDeploymentGroupNotFound = errors.New("deployment group not found")
 	ErrNotPaused               = errors.New("deployment group not paused")
 	ErrTooLarge                = errors.New("too large for one etcd transaction")
+	ErrHostUp                  = errors.New("host is up")
 )
 
 // Config configures a Store.

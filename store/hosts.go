@@ -30,8 +30,8 @@ type upValue struct {
 // absent): a second agent claiming a live host's name is an ErrConflict. Deployments are
 // kept across a re-registration.
 func (s *Store) RegisterHost(ctx context.Context, host, id string) error {
-	if err := ValidName("host", host); err != nil {
-		return err
+	if err := model.ValidateHostName(host); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrInvalidName)
 	}
 	if id == "" {
 		return fmt.Errorf("host %s: empty registration id: %w", host, ErrInvalidName)
@@ -65,25 +65,31 @@ func (s *Store) RegisterHost(ctx context.Context, host, id string) error {
 // The last transaction is guarded by the id key and by no deployment having been written
 // since they were listed, so a racing deploy cannot leave a dangling reverse-index entry.
 // History goes first in chunks of at most maxTxnOps operations; losing it early is harmless.
-func (s *Store) DeregisterHost(ctx context.Context, host string) error {
+// A host that is UP is refused with ErrHostUp unless allowUp: its agent would remove every
+// container once its deployments are gone.
+func (s *Store) DeregisterHost(ctx context.Context, host string, allowUp bool) error {
 	if err := ValidName("host", host); err != nil {
 		return err
 	}
-	return s.deregisterHost(ctx, nil, host)
+	return s.deregisterHost(ctx, nil, host, allowUp)
 }
 
 // deregisterHost is DeregisterHost, fenced by l when the leader's reaper does it.
-func (s *Store) deregisterHost(ctx context.Context, l *Leadership, host string) error {
-	idKey, depPrefix := s.keys.HostID(host), s.keys.Deployments(host)
+func (s *Store) deregisterHost(ctx context.Context, l *Leadership, host string, allowUp bool) error {
+	idKey, depPrefix, upKey := s.keys.HostID(host), s.keys.Deployments(host), s.keys.Up(host)
 	return s.guarded(ctx, "deregister-host", l, func(ctx context.Context) (*change, error) {
 		resps, rev, err := s.read(ctx, "deregister-host",
 			clientv3.OpGet(idKey, clientv3.WithKeysOnly()),
-			clientv3.OpGet(depPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()))
+			clientv3.OpGet(depPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()),
+			clientv3.OpGet(upKey, clientv3.WithKeysOnly()))
 		if err != nil {
 			return nil, err
 		}
 		if len(resps[0].Kvs) == 0 {
 			return nil, fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+		}
+		if len(resps[2].Kvs) > 0 && !allowUp {
+			return nil, fmt.Errorf("host %s is UP (its agent is running): deregistering it removes every deployment, and the agent then removes their containers: %w", host, ErrHostUp)
 		}
 		idGuard := clientv3.Compare(clientv3.ModRevision(idKey), "=", resps[0].Kvs[0].ModRevision)
 		var history, index []clientv3.Op
@@ -110,10 +116,11 @@ func (s *Store) deregisterHost(ctx context.Context, l *Leadership, host string) 
 				return nil, err
 			}
 		}
-		return &change{
-			cmps: []clientv3.Cmp{idGuard, clientv3.Compare(clientv3.ModRevision(depPrefix), "<", rev+1).WithPrefix()},
-			ops:  last,
-		}, nil
+		cmps := []clientv3.Cmp{idGuard, clientv3.Compare(clientv3.ModRevision(depPrefix), "<", rev+1).WithPrefix()}
+		if !allowUp { // the agent must not come up between the check and the deletion
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(upKey), "=", 0))
+		}
+		return &change{cmps: cmps, ops: last}, nil
 	})
 }
 
@@ -123,7 +130,7 @@ func (s *Store) ReapHost(ctx context.Context, l *Leadership, host string) error 
 	if err := ValidName("host", host); err != nil {
 		return err
 	}
-	return s.deregisterHost(ctx, l, host)
+	return s.deregisterHost(ctx, l, host, false)
 }
 
 // ListHosts returns the registered host names, sorted.

@@ -157,8 +157,14 @@ func TestDeregisterHostRemovesEverything(t *testing.T) {
 	}
 	grantUp(t, cli, s, "h1")
 
-	wantErr(t, "deregister unknown", s.DeregisterHost(ctx, "nope"), store.ErrHostNotFound)
-	mustNil(t, "deregister", s.DeregisterHost(ctx, "h1"))
+	wantErr(t, "deregister unknown", s.DeregisterHost(ctx, "nope", false), store.ErrHostNotFound)
+	// h1 is UP: refused, and nothing is written, unless the caller allows it.
+	before := revision(t, cli)
+	wantErr(t, "deregister an UP host", s.DeregisterHost(ctx, "h1", false), store.ErrHostUp)
+	if after := revision(t, cli); after != before {
+		t.Fatalf("a refused deregistration moved the revision from %d to %d", before, after)
+	}
+	mustNil(t, "deregister", s.DeregisterHost(ctx, "h1", true))
 
 	k := s.Keys()
 	for _, p := range []string{k.Host("h1"), k.HostStatus("h1"), k.HostHistory(jobA.ID, "h1"), k.HostHistory(jobB.ID, "h1")} {
@@ -200,7 +206,7 @@ func TestDeregisterHostManyDeployments(t *testing.T) {
 		mustNil(t, "create", s.CreateJob(ctx, j))
 		mustNil(t, "deploy", s.Deploy(ctx, "h1", model.Deployment{JobID: j.ID}, ""))
 	}
-	mustNil(t, "deregister", s.DeregisterHost(ctx, "h1"))
+	mustNil(t, "deregister", s.DeregisterHost(ctx, "h1", false))
 	if left := keysUnder(t, cli, s.Keys().Root()+"config/job-hosts/"); len(left) != 0 {
 		t.Errorf("%d reverse index entries left, e.g. %s", len(left), left[0])
 	}

@@ -42,7 +42,7 @@ func main() {
 // The agent's metrics are served with the master's on the API port unless --agent-metrics
 // asks for an address of their own.
 func flags(soloDir string) []ucli.Flag {
-	fs := append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.EtcdFlags(filepath.Join(soloDir, "etcd"))...)
+	fs := append(append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.PolicyFlags()...), daemon.EtcdFlags(filepath.Join(soloDir, "etcd"))...)
 	for _, f := range daemon.AgentFlags(daemon.DefaultAgentName(), "agent-metrics") {
 		switch f.Names()[0] {
 		case "name":
@@ -94,7 +94,7 @@ func run(ctx context.Context, c *ucli.Context, soloDir string) error {
 				where = "in memory (--fake-runtime)"
 			}
 			printf("helios agent %q: running containers %s\n", agentSettings.Name, where)
-			printf("try: helios -z %s hosts\n", daemon.URL(m.APIAddr()))
+			printf("try: helios -z %s hosts\n", daemon.URL(m.Scheme(), m.APIAddr()))
 		}
 		agentDone <- named("agent", daemon.RunAgent(agentCtx, agentSettings, b.Store, b.Log, b.Registry, printf, ready))
 	}()

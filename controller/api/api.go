@@ -25,7 +25,7 @@ type Store interface {
 	RemoveJob(ctx context.Context, id model.JobID, token string) error
 
 	RegisterHost(ctx context.Context, host, id string) error
-	DeregisterHost(ctx context.Context, host string) error
+	DeregisterHost(ctx context.Context, host string, allowUp bool) error
 	ListHosts(ctx context.Context) ([]string, error)
 	ListHostsPage(ctx context.Context, after string, limit int, match func(string) bool) (store.HostsPage, error)
 	HostLabels(ctx context.Context, hosts []string) (map[string]map[string]string, error)
@@ -66,9 +66,22 @@ type Config struct {
 	Version             string                // Helios-Server-Version header and GET /version
 	MasterName          string                // recorded as Deployment.deployerMaster
 	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
-	MaxBodyBytes        int64                 // request body limit, default 1 MiB
-	Now                 func() time.Time      // default time.Now
-	heartbeat           time.Duration         // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
+	JobPolicy           *model.JobPolicy      // what jobs may ask of hosts; nil: model.DefaultJobPolicy
+	// Authentication: bearer tokens (from --auth-token-file) and, with ClientCertAuth,
+	// verified client certificates. Either turns it on; every route then needs a role.
+	Tokens         map[string]model.Principal
+	ClientCertAuth bool
+	// LoopbackOnly: the master listens on loopback only, so only loopback Host names are
+	// answered (a DNS-rebinding page cannot reach it).
+	LoopbackOnly bool
+	MaxBodyBytes int64 // request body limit, default 1 MiB
+	// Watch streams: at most MaxStreams open, MaxStreamsPerClient from one address (429
+	// beyond), and a client that does not take a line within StreamWriteTimeout is cut off.
+	MaxStreams          int
+	MaxStreamsPerClient int
+	StreamWriteTimeout  time.Duration
+	Now                 func() time.Time // default time.Now
+	heartbeat           time.Duration    // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
 }
 
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0. Job definitions
@@ -88,12 +101,22 @@ type server struct {
 
 	heartbeat time.Duration
 
+	streamLimits *streamLimiter
+
 	shutdownMu sync.Mutex
 	shutdowns  map[*http.Server]chan struct{} // closed when that server shuts down
 }
 
 // New builds the master's HTTP handler.
 func New(cfg Config) (http.Handler, error) {
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(s.serveHTTP), nil
+}
+
+func newServer(cfg Config) (*server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("api: Config.Store is required")
 	}
@@ -105,6 +128,19 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.JobPolicy == nil {
+		p := model.DefaultJobPolicy()
+		cfg.JobPolicy = &p
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.MaxStreamsPerClient <= 0 {
+		cfg.MaxStreamsPerClient = DefaultMaxStreamsPerClient
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
 	if cfg.heartbeat <= 0 {
 		cfg.heartbeat = DefaultHeartbeat
@@ -123,8 +159,9 @@ func New(cfg Config) (http.Handler, error) {
 		routes:  map[string]bool{},
 		streams: map[string]bool{},
 
-		heartbeat: cfg.heartbeat,
-		shutdowns: map[*http.Server]chan struct{}{},
+		heartbeat:    cfg.heartbeat,
+		streamLimits: newStreamLimiter(cfg.MaxStreams, cfg.MaxStreamsPerClient),
+		shutdowns:    map[*http.Server]chan struct{}{},
 	}
 
 	s.handle("GET /jobs", s.listJobs)
@@ -165,7 +202,7 @@ func New(cfg Config) (http.Handler, error) {
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
 		s.metrics.initRoute("GET /metrics", http.MethodGet, false)
 	}
-	return http.HandlerFunc(s.serveHTTP), nil
+	return s, nil
 }
 
 func (s *server) handle(pattern string, h http.HandlerFunc) {

@@ -67,7 +67,7 @@ func (s *server) deploy(w http.ResponseWriter, r *http.Request) {
 		}
 		dep.Goal = g
 	}
-	dep.DeployerUser = r.URL.Query().Get("user")
+	dep.DeployerUser = userOf(r)
 	dep.DeployerMaster = s.cfg.MasterName
 	// Deployment groups deploy through the controller, not through this endpoint: a manual
 	// deployment belongs to no group whatever the body claims.

@@ -25,7 +25,7 @@ func (s *server) watchGroup(w http.ResponseWriter, r *http.Request) {
 	if s.groupError(w, r, name, err) {
 		return
 	}
-	ctx, rc, done, err := s.openStream(w, r)
+	ctx, st, done, err := s.openStream(w, r)
 	if err != nil {
 		return // the client is gone
 	}
@@ -40,10 +40,7 @@ func (s *server) watchGroup(w http.ResponseWriter, r *http.Request) {
 			return err == nil
 		}
 		last = line
-		if _, err := w.Write(append(line, '\n')); err != nil {
-			return false
-		}
-		return rc.Flush() == nil
+		return st.write(append(line, '\n')) == nil
 	}
 	if !send(withoutRevision(first)) {
 		return
@@ -53,7 +50,7 @@ func (s *server) watchGroup(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-heartbeat.C:
-			if _, err := w.Write([]byte{'\n'}); err != nil || rc.Flush() != nil {
+			if st.write([]byte{'\n'}) != nil {
 				return
 			}
 		case _, open := <-pokes:

@@ -80,6 +80,11 @@ func (e *env) do(method, path string, body any) response {
 
 // send is do for goroutines other than the test's, which must not call t.Fatal.
 func (e *env) send(method, path string, body any) (response, error) {
+	return e.sendWith(method, path, body, nil)
+}
+
+// sendWith is send with a hook to change the request (headers, Host) before it goes.
+func (e *env) sendWith(method, path string, body any, edit func(*http.Request)) (response, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -99,6 +104,12 @@ func (e *env) send(method, path string, body any) (response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, e.srv.URL+path, rd)
 	if err != nil {
 		return response{}, fmt.Errorf("new request: %w", err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if edit != nil {
+		edit(req)
 	}
 	resp, err := e.srv.Client().Do(req)
 	if err != nil {

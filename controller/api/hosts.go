@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/helios-go/helios/model"
@@ -95,10 +96,18 @@ func (s *server) registerHost(w http.ResponseWriter, r *http.Request) {
 // deregisterHost answers DELETE /hosts/{host}.
 func (s *server) deregisterHost(w http.ResponseWriter, r *http.Request) {
 	host := r.PathValue("host")
-	err := s.store.DeregisterHost(r.Context(), host)
+	allowUp, err := parseBoolParam(r, "allowUp")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	err = s.store.DeregisterHost(r.Context(), host, allowUp)
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, model.HostDeregisterResponse{Status: model.StatusOK, Host: host})
+	case errors.Is(err, store.ErrHostUp):
+		writeJSON(w, http.StatusConflict, model.HostDeregisterResponse{Status: model.StatusHostUp, Host: host,
+			Message: err.Error() + "; stop the agent first, or deregister with allowUp=true (helios deregister --allow-up)"})
 	case errors.Is(err, store.ErrHostNotFound):
 		writeJSON(w, http.StatusNotFound, model.HostDeregisterResponse{Status: model.StatusNotFound, Host: host, Message: fmt.Sprintf("host %s not found", host)})
 	default:
@@ -163,4 +172,17 @@ func fillHostStatus(st model.HostStatus) model.HostStatus {
 		st.Environment = map[string]string{}
 	}
 	return st
+}
+
+// parseBoolParam reads an optional true/false query parameter.
+func parseBoolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, badRequest("query parameter %s=%q: want true or false", name, v)
+	}
+	return b, nil
 }

@@ -139,7 +139,7 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 	}
 	created := s.now().UnixMilli()
 	job.Created = &created
-	if user := r.URL.Query().Get("user"); user != "" {
+	if user := userOf(r); user != "" {
 		job.CreatingUser = user
 	}
 	job.Normalize()
@@ -155,6 +155,7 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 	if errs := model.ValidateJob(&job, model.ValidateOptions{
 		CapabilityWhitelist: s.cfg.CapabilityWhitelist,
 		Now:                 s.now(),
+		Policy:              s.cfg.JobPolicy,
 	}); len(errs) > 0 {
 		writeJSON(w, http.StatusBadRequest, model.CreateJobResponse{Status: model.StatusInvalidJobDefinition, Errors: errs, ID: job.ID})
 		return
@@ -173,7 +174,11 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, model.CreateJobResponse{Status: model.StatusOK, ID: job.ID})
+	resp := model.CreateJobResponse{Status: model.StatusOK, ID: job.ID}
+	for _, f := range unknown {
+		resp.Warnings = append(resp.Warnings, fmt.Sprintf("unknown field %q ignored", f))
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // removeJob answers DELETE /jobs/{id}?token=.

@@ -14,6 +14,8 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	streams  prometheus.Gauge
+	// streamsRefused counts watch streams refused by the limits.
+	streamsRefused prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -29,13 +31,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"route", "method"}),
 		streams: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "helios_master_watch_streams",
-			Help: "Watch streams (GET /jobs/{id}/watch) open now.",
+			Help: "Watch streams (GET /jobs/{id}/watch, GET /deployment-group/{name}/watch) open now.",
+		}),
+		streamsRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "helios_master_watch_streams_refused_total",
+			Help: "Watch streams refused (429) because this master's or the client's limit was reached.",
 		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.streams} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.streams, m.streamsRefused} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("api: register metrics: %w", err)
 		}

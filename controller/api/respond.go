@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
@@ -53,6 +54,9 @@ func readBody(r *http.Request) ([]byte, error) {
 			}
 		}
 		return nil, badRequest("read request body: %v", err)
+	}
+	if !utf8.Valid(data) {
+		return nil, badRequest("request body is not valid UTF-8")
 	}
 	return data, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/helios-go/helios/model"
 	"go.uber.org/zap"
@@ -23,7 +24,19 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// The mux answers unknown routes and wrong methods in plain text; ask it first which
 	// case this is, and answer those in JSON like every other error.
 	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
+	refusedCode, status, why := s.browserRefusal(r)
+	var allowed bool
+	switch {
+	case refusedCode != 0:
+		writeJSON(rec, refusedCode, model.ErrorResponse{Status: status, Message: why})
+	case invalidUTF8(r) != "":
+		writeJSON(rec, http.StatusBadRequest, model.ErrorResponse{Status: model.StatusBadRequest, Message: invalidUTF8(r) + " is not valid UTF-8"})
+	default:
+		r, allowed = s.authorize(rec, r, pattern)
+	}
+	if !allowed {
+		// answered above
+	} else if pattern == "" {
 		probe := &probeWriter{header: http.Header{}}
 		h.ServeHTTP(probe, r)
 		switch probe.code {
@@ -44,8 +57,8 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	route := routeOther
-	if s.routes[r.Pattern] {
-		route = r.Pattern
+	if s.routes[pattern] && allowed {
+		route = pattern
 	}
 	method := methodLabel(r.Method)
 	code := rec.code
@@ -61,6 +74,26 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		zap.Int("code", code),
 		zap.Duration("duration", elapsed),
 		zap.String("remote-addr", r.RemoteAddr))
+}
+
+// invalidUTF8 names the part of the request's URL that is not valid UTF-8, "" when all is.
+// (Bodies are checked where they are read.) Names with broken bytes would otherwise reach
+// etcd keys and container labels.
+func invalidUTF8(r *http.Request) string {
+	if !utf8.ValidString(r.URL.Path) {
+		return "the path"
+	}
+	for k, vs := range r.URL.Query() {
+		if !utf8.ValidString(k) {
+			return "a query parameter name"
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return "query parameter " + k
+			}
+		}
+	}
+	return ""
 }
 
 // methodLabel keeps the method label to the methods HTTP defines.

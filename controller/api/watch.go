@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,9 +50,11 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx, rc, done, err := s.openStream(w, r)
+	ctx, st, done, err := s.openStream(w, r)
 	if err != nil {
-		s.log.Warn("watch stream cannot flush", zap.String("job-id", string(id)), zap.Error(err))
+		if !errors.Is(err, errStreamRefused) {
+			s.log.Warn("watch stream cannot flush", zap.String("job-id", string(id)), zap.Error(err))
+		}
 		return
 	}
 
@@ -96,39 +97,10 @@ func (s *server) watchJob(w http.ResponseWriter, r *http.Request) {
 		case <-heartbeat.C:
 			out = []byte{'\n'}
 		}
-		if _, err := w.Write(out); err != nil {
-			return // the client is gone
-		}
-		if err := rc.Flush(); err != nil {
-			return
+		if err := st.write(out); err != nil {
+			return // the client is gone, or stopped reading
 		}
 	}
-}
-
-// openStream answers r with a stream of newline-delimited JSON: the status line and
-// headers are sent at once. Its context ends when the client leaves or the server shuts
-// down; done releases it (call it when the handler returns).
-func (s *server) openStream(w http.ResponseWriter, r *http.Request) (ctx context.Context, rc *http.ResponseController, done func(), err error) {
-	rc = http.NewResponseController(w)
-	w.Header().Set("Content-Type", ndjson)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass lines on as they come
-	w.WriteHeader(http.StatusOK)
-	if err := rc.Flush(); err != nil {
-		return nil, nil, nil, err
-	}
-	s.metrics.streams.Inc()
-	ctx, cancel := context.WithCancel(r.Context())
-	if down := s.shutdownOf(r); down != nil {
-		go func() {
-			select {
-			case <-down:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-	}
-	return ctx, rc, func() { cancel(); s.metrics.streams.Dec() }, nil
 }
 
 // shutdownOf returns a channel closed when the http.Server answering r shuts down, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/helios-go/helios/controller"
+	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -61,4 +62,9 @@ func StartMaster(t testing.TB, opts ...MasterOption) *Master {
 		}
 	})
 	return &Master{URL: "http://" + m.APIAddr().String(), Store: st, Etcd: cli, Embed: embed}
+}
+
+// WithTokens turns authentication on with these bearer tokens.
+func WithTokens(tokens map[string]model.Principal) MasterOption {
+	return func(c *controller.MasterConfig) { c.Tokens = tokens }
 }

@@ -69,6 +69,7 @@ type AgentSettings struct {
 	StartupJoinWait                         time.Duration
 	DockerConfig                            string
 	Fake                                    bool
+	Policy                                  model.JobPolicy
 }
 
 // ParseAgentFlags checks every agent flag; the first bad one is the error.
@@ -87,6 +88,12 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	var err error
 	if s.Name == "" {
 		return s, errors.New("--name is required")
+	}
+	if err := model.ValidateHostName(s.Name); err != nil {
+		return s, fmt.Errorf("--name: %w", err)
+	}
+	if s.Policy, err = ParsePolicy(c); err != nil {
+		return s, err
 	}
 	if s.Labels, err = agent.ParseKeyValues(c.StringSlice("labels")); err != nil {
 		return s, fmt.Errorf("--labels %w", err)
@@ -185,6 +192,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		ImageMissingRetry:      s.ImageMissingRetry,
 		ImagePullRetry:         s.ImagePullRetry,
 		StartupJoinWait:        s.StartupJoinWait,
+		Policy:                 &s.Policy,
 		Version:                model.Version,
 		Logger:                 log.Named("agent"),
 		Registerer:             reg,
@@ -203,7 +211,7 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()
-		out("helios agent %q: metrics on %s/metrics\n", s.Name, URL(l.Addr()))
+		out("helios agent %q: metrics on %s/metrics\n", s.Name, URL("http", l.Addr()))
 	}
 	if ready != nil {
 		ready()

@@ -2,12 +2,15 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"time"
 
 	"github.com/helios-go/helios/controller"
+	"github.com/helios-go/helios/controller/api"
+	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,13 +23,23 @@ func MasterFlags() []ucli.Flag {
 	host, _ := os.Hostname()
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "name", Value: host, Usage: "`NAME` of this master, as 'helios masters' lists it"},
-		&ucli.StringFlag{Name: "http", Value: ":5801", Usage: "address of the REST API (and /metrics)"},
+		&ucli.StringFlag{Name: "http", Value: "127.0.0.1:5801", Usage: "address of the REST API (and /metrics); beyond loopback it needs TLS and authentication, or --insecure"},
+		&ucli.StringFlag{Name: "tls-cert", Usage: "certificate `FILE` (PEM) of the API: serve HTTPS"},
+		&ucli.StringFlag{Name: "tls-key", Usage: "key `FILE` (PEM) of --tls-cert"},
+		&ucli.StringFlag{Name: "tls-client-ca", Usage: "CA `FILE` (PEM): client certificates it signed authenticate (CN the user, O the role: reader, deployer or admin)"},
+		&ucli.StringFlag{Name: "auth-token-file", Usage: "bearer tokens `FILE`: one token,user,role per line (roles reader, deployer, admin)"},
+		&ucli.BoolFlag{Name: "insecure", Usage: "allow --http beyond loopback without TLS and authentication"},
 		&ucli.StringFlag{Name: "metrics", Usage: "optional second address serving only /metrics, e.g. 127.0.0.1:5802"},
 		&ucli.StringSliceFlag{Name: "whitelisted-capability", Usage: "Linux capability jobs may add with addCapabilities (repeatable; default: none)"},
 		&ucli.DurationFlag{Name: "master-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease that keeps this master listed"},
 		&ucli.DurationFlag{Name: "leader-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the controller leadership: a dead leader is replaced within it"},
 		&ucli.DurationFlag{Name: "agent-reaping-timeout", Value: 14 * 24 * time.Hour, Usage: "deregister hosts that have been DOWN longer than this (0: never)"},
 		&ucli.DurationFlag{Name: "expiry-interval", Value: 30 * time.Second, Usage: "how often the leader undeploys and removes jobs past their expires"},
+		&ucli.DurationFlag{Name: "http-read-timeout", Value: controller.DefaultReadTimeout, Usage: "a request's headers and body must arrive within this"},
+		&ucli.DurationFlag{Name: "http-idle-timeout", Value: controller.DefaultIdleTimeout, Usage: "an idle keep-alive connection is closed after this"},
+		&ucli.IntFlag{Name: "max-watch-streams", Value: api.DefaultMaxStreams, Usage: "watch streams this master serves at most (429 beyond)"},
+		&ucli.IntFlag{Name: "max-watch-streams-per-client", Value: api.DefaultMaxStreamsPerClient, Usage: "watch streams one client address may hold open"},
+		&ucli.DurationFlag{Name: "watch-write-timeout", Value: api.DefaultStreamWriteTimeout, Usage: "a watch client that takes no line within this is cut off"},
 	}
 }
 
@@ -77,7 +90,33 @@ func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log 
 
 // StartMaster binds the master's listeners and prints where they are.
 func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometheus.Registry) (*controller.Master, error) {
+	policy, err := ParsePolicy(c)
+	if err != nil {
+		return nil, err
+	}
+	var tokens map[string]model.Principal
+	if f := c.String("auth-token-file"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--auth-token-file: %w", err)
+		}
+		if tokens, err = model.ParseTokenFile(data); err != nil {
+			return nil, fmt.Errorf("--auth-token-file %s: %w", f, err)
+		}
+	}
+	authOn := len(tokens) > 0 || c.String("tls-client-ca") != ""
+	if c.String("tls-client-ca") != "" && c.String("tls-cert") == "" {
+		return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key: client certificates come with TLS")
+	}
+	if err := controller.CheckListen(c.String("http"), c.String("tls-cert") != "", authOn, c.Bool("insecure")); err != nil {
+		return nil, err
+	}
 	m, err := controller.NewMaster(controller.MasterConfig{
+		JobPolicy:           &policy,
+		Tokens:              tokens,
+		TLSCertFile:         c.String("tls-cert"),
+		TLSKeyFile:          c.String("tls-key"),
+		TLSClientCAFile:     c.String("tls-client-ca"),
 		Name:                c.String("name"),
 		HTTPAddr:            c.String("http"),
 		MetricsAddr:         c.String("metrics"),
@@ -89,28 +128,33 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		LeaderTTL:           c.Duration("leader-lease-ttl"),
 		ExpiryInterval:      c.Duration("expiry-interval"),
 		AgentReapingTimeout: c.Duration("agent-reaping-timeout"),
+		ReadTimeout:         c.Duration("http-read-timeout"),
+		IdleTimeout:         c.Duration("http-idle-timeout"),
+		MaxStreams:          c.Int("max-watch-streams"),
+		MaxStreamsPerClient: c.Int("max-watch-streams-per-client"),
+		StreamWriteTimeout:  c.Duration("watch-write-timeout"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(c.App.Writer, "helios master %q: API on %s (metrics at /metrics)\n", c.String("name"), URL(m.APIAddr()))
+	fmt.Fprintf(c.App.Writer, "helios master %q: API on %s (metrics at /metrics)\n", c.String("name"), URL(m.Scheme(), m.APIAddr()))
 	if a := m.MetricsAddr(); a != nil {
-		fmt.Fprintf(c.App.Writer, "helios master %q: metrics on %s/metrics\n", c.String("name"), URL(a))
+		fmt.Fprintf(c.App.Writer, "helios master %q: metrics on %s/metrics\n", c.String("name"), URL("http", a))
 	}
 	return m, nil
 }
 
-// URL is an http URL for a listening address; an unspecified host (":5801") becomes
-// 127.0.0.1 so the printed URL can be pasted as is.
-func URL(a net.Addr) string {
+// URL is the URL of a listening address; an unspecified host (":5801") becomes 127.0.0.1
+// so the printed URL can be pasted as is.
+func URL(scheme string, a net.Addr) string {
 	host, port, err := net.SplitHostPort(a.String())
 	if err != nil {
-		return "http://" + a.String()
+		return scheme + "://" + a.String()
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // RunUntilDone runs fn and reports a clean exit when ctx was cancelled by a signal.
