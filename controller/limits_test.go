@@ -50,7 +50,7 @@ func TestSlowRequestBodyIsCutOff(t *testing.T) {
 	}
 	defer conn.Close()
 	// Headers promise a body, which then trickles in a byte at a time.
-	fmt.Fprintf(conn, "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+	fmt.Fprintf(conn, "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
 	stop := time.Now().Add(5 * time.Second)
 	go func() {
 		for time.Now().Before(stop) {
@@ -72,7 +72,7 @@ func TestIdleConnectionIsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+	fmt.Fprintf(conn, "GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /version: %v %v", resp, err)

@@ -34,10 +34,12 @@ func ParsePolicy(c *ucli.Context) (model.JobPolicy, error) {
 	p.DenyHostNetwork = c.Bool("deny-host-network")
 	p.DenyContainerNetwork = c.Bool("deny-container-network")
 	p.AllowedRuntimes = c.StringSlice("allowed-runtime")
-	size, err := model.RamdiskSize("size=" + c.String("max-ramdisk-size"))
-	if err != nil {
-		return p, fmt.Errorf("--max-ramdisk-size: %w", err)
+	if v := c.String("max-ramdisk-size"); v != "" { // "" where the flag is not defined
+		size, err := model.RamdiskSize("size=" + v)
+		if err != nil {
+			return p, fmt.Errorf("--max-ramdisk-size: %w", err)
+		}
+		p.MaxRamdiskBytes = size
 	}
-	p.MaxRamdiskBytes = size
 	return p, nil
 }
