@@ -30,7 +30,7 @@ type Config struct {
 	Labels      map[string]string
 	Defaults    HostDefaults // --env, --dns, --bind, --add-host, --syslog-redirect-to
 	PortRange   PortRange    // default 20000:32768
-	StateDir    string       // default <tmp>/helios-agent-<name>
+	StateDir    string       // default DefaultStateDir(name)
 	// Policy is checked again here, before anything runs, whatever the master let through
 	// (an older master, a job written to etcd by hand); host paths are resolved through
 	// symlinks, and the state dir is denied too. nil: model.DefaultJobPolicy.
@@ -113,7 +113,7 @@ func New(cfg Config) (*Agent, error) {
 		return nil, fmt.Errorf("agent: bad port range %d:%d", cfg.PortRange.Start, cfg.PortRange.End)
 	}
 	if cfg.StateDir == "" {
-		cfg.StateDir = filepath.Join(os.TempDir(), "helios-agent-"+sanitize(cfg.Name))
+		cfg.StateDir = DefaultStateDir(cfg.Name)
 	}
 	if cfg.WatchPrefix == "" {
 		cfg.WatchPrefix = store.NewKeys("").Host(cfg.Name)
@@ -460,4 +460,17 @@ func setDefault(d *time.Duration, v time.Duration) {
 	if *d <= 0 {
 		*d = v
 	}
+}
+
+// DefaultStateDir is where an agent keeps its state unless told: a root-owned
+// /var/lib/helios/agent-<name> when it runs as root (as it does to reach Docker), else
+// ~/.helios/agent-<name>; never a world-writable /tmp, since it holds jobs' environments.
+func DefaultStateDir(name string) string {
+	if os.Geteuid() == 0 {
+		return filepath.Join("/var/lib/helios", "agent-"+sanitize(name))
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".helios", "agent-"+sanitize(name))
+	}
+	return filepath.Join(os.TempDir(), "helios-agent-"+sanitize(name))
 }

@@ -191,7 +191,7 @@ func ownedBy(ctrs []Container, host, cluster string, recorded func(id string) bo
 // writeAtomic replaces path with data, so a crash leaves the old or the new file, never half.
 func writeAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -98,7 +98,7 @@ func (a *Agent) saveDesired(deps map[model.JobID]model.Deployment, jobs map[mode
 	}
 	p := filepath.Join(a.cfg.StateDir, desiredFile)
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		a.log.Warn("write deployments to the state dir", zap.Error(err))
 		return
 	}

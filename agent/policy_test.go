@@ -31,3 +31,31 @@ func TestResolveHostPathFollowsLinksOfExistingParents(t *testing.T) {
 		}
 	}
 }
+
+// The state dir holds jobs' environments: it is 0700 and its files 0600, even when it
+// existed readable by others.
+func TestStateDirIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sd, err := openStateDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sd.close()
+	if _, err := sd.hostID(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, err := e.Info()
+		if err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no access for others", e.Name(), info.Mode().Perm())
+		}
+	}
+}

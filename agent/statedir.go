@@ -21,12 +21,19 @@ type stateDir struct {
 	lock *os.File
 }
 
-// openStateDir creates dir if needed and locks it; a second agent on it gets an error.
+// openStateDir creates dir if needed and locks it; a second agent on it gets an error. It
+// holds every deployed job's environment (secrets among them): the directory is made
+// 0700, and an existing one readable by others is tightened.
 func openStateDir(dir string) (*stateDir, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, fi.Mode().Perm()&0o700); err != nil {
+			return nil, fmt.Errorf("state dir %s is readable by others and cannot be restricted: %w", dir, err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
 	}
@@ -53,7 +60,7 @@ func (s *stateDir) hostID() (string, error) {
 	}
 	id := hex.EncodeToString(r)
 	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write host id: %w", err)
 	}
 	if err := os.Rename(tmp, p); err != nil {

@@ -195,15 +195,36 @@ func unreachable(err error) string {
 	return fmt.Sprintf("master unreachable: %v", err)
 }
 
+// moveJobToken takes a job's ?token= out of a URL, to send it in the Helios-Job-Token
+// header instead: URLs end up in logs (ours with -v, proxies'), headers less so.
+func moveJobToken(raw string) (string, string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw, ""
+	}
+	q := u.Query()
+	token := q.Get("token")
+	if token == "" {
+		return raw, ""
+	}
+	q.Del("token")
+	u.RawQuery = q.Encode()
+	return u.String(), token
+}
+
 // once1 is a single HTTP exchange.
 func (c *client) once1(ctx context.Context, method, u string, body []byte) (int, http.Header, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	u, jobToken := moveJobToken(u)
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("build request: %w", err)
+	}
+	if jobToken != "" {
+		req.Header.Set(model.HeaderJobToken, jobToken)
 	}
 	req.Header.Set(model.HeaderClientVersion, model.Version)
 	req.Header.Set("Accept", "application/json")

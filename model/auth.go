@@ -3,6 +3,7 @@ package model
 import (
 	"bufio"
 	"bytes"
+	"crypto/subtle"
 	"fmt"
 	"strings"
 )
@@ -122,3 +123,16 @@ func ParseTokenFile(data []byte) (map[string]Principal, error) {
 	}
 	return out, nil
 }
+
+// TokenMatches compares a job's token with the one a caller gave, in constant time, so the
+// time an answer takes tells nothing about the token.
+func TokenMatches(want, got string) bool {
+	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// HiddenToken replaces a job's token in what the masters show callers other than admins
+// when authentication is on. It cannot be a job's token: create refuses it.
+const HiddenToken = "<hidden: ask an admin>"
+
+// HeaderJobToken carries a job's token (the original's ?token= is still read).
+const HeaderJobToken = "Helios-Job-Token"

@@ -54,6 +54,7 @@ func ValidateJob(j *Job, opts ValidateOptions) []string {
 	v.env()
 	v.securityOpt()
 	v.rolloutOptions()
+	v.tokens()
 	if opts.Policy != nil {
 		v.errs = append(v.errs, opts.Policy.Check(j, nil)...)
 	}
@@ -68,6 +69,18 @@ type validator struct {
 
 func (v *validator) addf(format string, args ...any) {
 	v.errs = append(v.errs, fmt.Sprintf(format, args...))
+}
+
+// tokens refuses the marker masters show in place of a job's token: a job copied from one
+// (create -t, or -f with inspect --json's output) must be given its token again.
+func (v *validator) tokens() {
+	const ask = "the marker masters show non-admins instead of the job's token: give the token with --token"
+	if v.job.Token == HiddenToken {
+		v.addf("Invalid token: %s", ask)
+	}
+	if ro := v.job.RolloutOptions; ro != nil && ro.Token != nil && *ro.Token == HiddenToken {
+		v.addf("Invalid rolloutOptions.token: %s (or --rollout-options token=…)", ask)
+	}
 }
 
 func (v *validator) id() {

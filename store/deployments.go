@@ -44,7 +44,7 @@ func (s *Store) readDeploy(ctx context.Context, op, host string, id model.JobID,
 	if r.job, r.jobRev, err = s.jobFrom(resps[0], id); err != nil {
 		return nil, err
 	}
-	if r.job.Token != token {
+	if !model.TokenMatches(r.job.Token, token) {
 		return nil, fmt.Errorf("job %s: %w", id, ErrForbidden)
 	}
 	if len(resps[1].Kvs) == 0 {

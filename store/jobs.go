@@ -109,7 +109,7 @@ func (s *Store) RemoveJob(ctx context.Context, id model.JobID, token string) err
 		if err != nil {
 			return nil, err
 		}
-		if job.Token != token {
+		if !model.TokenMatches(job.Token, token) {
 			return nil, fmt.Errorf("remove job %s: %w", id, ErrForbidden)
 		}
 		if hosts := resps[1].Kvs; len(hosts) > 0 {

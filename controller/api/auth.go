@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -124,4 +126,57 @@ func loopbackHost(hostport string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// jobToken is the job token a request gives: the Helios-Job-Token header, else ?token=.
+func jobToken(r *http.Request) string {
+	if t := r.Header.Get(model.HeaderJobToken); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("token")
+}
+
+// hidesTokens tells whether answers to r must not show job tokens: authentication is on and
+// the caller is not an admin.
+func (s *server) hidesTokens(r *http.Request) bool {
+	if !s.authRequired() {
+		return false
+	}
+	p, ok := r.Context().Value(principalKey{}).(model.Principal)
+	return !ok || p.Role != model.RoleAdmin
+}
+
+// hideTokens replaces the value of every "token" key in a JSON document (jobs, their
+// rolloutOptions, groups' options) with model.HiddenToken. The API has no other "token"
+// field, so the walk needs no knowledge of each response's type.
+func hideTokens(doc []byte) []byte {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return doc
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // the marker reads as written
+	if err := enc.Encode(hideIn(v)); err != nil {
+		return doc
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte{'\n'})
+}
+
+func hideIn(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); k == "token" && ok && s != "" {
+				x[k] = model.HiddenToken
+			} else {
+				x[k] = hideIn(e)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = hideIn(e)
+		}
+	}
+	return v
 }

@@ -73,7 +73,7 @@ func (s *server) deploy(w http.ResponseWriter, r *http.Request) {
 	// deployment belongs to no group whatever the body claims.
 	dep.DeploymentGroupName = ""
 
-	err := s.store.Deploy(r.Context(), req.host, dep, r.URL.Query().Get("token"))
+	err := s.store.Deploy(r.Context(), req.host, dep, jobToken(r))
 	switch {
 	case err == nil:
 		respond(http.StatusOK, model.StatusOK, "")
@@ -104,7 +104,7 @@ func (s *server) undeploy(w http.ResponseWriter, r *http.Request) {
 		respond(http.StatusBadRequest, model.StatusInvalidID, err.Error())
 		return
 	}
-	err = s.store.Undeploy(r.Context(), host, id, r.URL.Query().Get("token"))
+	err = s.store.Undeploy(r.Context(), host, id, jobToken(r))
 	switch {
 	case err == nil:
 		respond(http.StatusOK, model.StatusOK, "")
@@ -140,7 +140,7 @@ func (s *server) setGoal(w http.ResponseWriter, r *http.Request) {
 		respond(http.StatusBadRequest, model.StatusBadRequest, err.Error())
 		return
 	}
-	err = s.store.SetGoal(r.Context(), req.host, req.id, goal, r.URL.Query().Get("token"))
+	err = s.store.SetGoal(r.Context(), req.host, req.id, goal, jobToken(r))
 	switch {
 	case err == nil:
 		respond(http.StatusOK, model.StatusOK, "")

@@ -187,7 +187,7 @@ func (s *server) removeJob(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.store.RemoveJob(r.Context(), id, r.URL.Query().Get("token"))
+	err := s.store.RemoveJob(r.Context(), id, jobToken(r))
 	switch {
 	case err == nil:
 		writeJSON(w, http.StatusOK, model.JobDeleteResponse{Status: model.StatusOK})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,8 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path,
 			})
 		}
+	} else if s.hidesTokens(r) {
+		s.mux.ServeHTTP(&tokenHider{ResponseWriter: rec}, r)
 	} else {
 		s.mux.ServeHTTP(rec, r)
 	}
@@ -128,6 +131,28 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection (flush, deadlines).
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// tokenHider writes JSON documents (one per line: answers and stream lines alike) with
+// every job token replaced by model.HiddenToken.
+type tokenHider struct {
+	http.ResponseWriter
+}
+
+func (t *tokenHider) Write(b []byte) (int, error) {
+	lines := bytes.Split(b, []byte{'\n'})
+	for i, l := range lines {
+		if len(bytes.TrimSpace(l)) > 0 && bytes.Contains(l, []byte(`"token"`)) {
+			lines[i] = hideTokens(l)
+		}
+	}
+	if _, err := t.ResponseWriter.Write(bytes.Join(lines, []byte{'\n'})); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Unwrap lets http.ResponseController reach the connection (flush, deadlines).
+func (t *tokenHider) Unwrap() http.ResponseWriter { return t.ResponseWriter }
 
 // probeWriter captures what the mux's own 404/405 handler would answer, and discards it.
 type probeWriter struct {

@@ -30,7 +30,7 @@ func AgentFlags(defaultName, metricsFlag string) []ucli.Flag {
 		&ucli.StringSliceFlag{Name: "labels", Usage: "host label k=v (repeatable or comma-separated)"},
 		&ucli.StringSliceFlag{Name: "env", Usage: "K=V added to every container's environment (repeatable)"},
 		&ucli.StringFlag{Name: "port-range", Value: "20000:32768", Usage: "dynamic host ports start:end (end exclusive)"},
-		&ucli.StringFlag{Name: "state-dir", Usage: "where the agent keeps its host id (default <tmp>/helios-agent-<name>)"},
+		&ucli.StringFlag{Name: "state-dir", Usage: "where the agent keeps its host id, cluster id, container record and last deployments, private to it (default /var/lib/helios/agent-<name> as root, else ~/.helios/agent-<name>)"},
 		&ucli.StringFlag{Name: "docker", Value: "unix:///var/run/docker.sock", Usage: "Docker engine address"},
 		&ucli.StringSliceFlag{Name: "dns", Usage: "DNS server for every container (repeatable)"},
 		&ucli.StringSliceFlag{Name: "bind", Usage: "extra bind mount src:dst[:ro] for every container (repeatable)"},
