@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 
 	"github.com/helios-go/helios/model"
@@ -26,6 +27,53 @@ const hostsPerRead = maxTxnOps / 2
 // Unknown ids are left out of the answer. Callers that page through sorted ids (the CLI
 // does) make every span tight.
 func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]*model.JobStatus, error) {
+	raw, err := s.JobStatusesJSON(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[model.JobID]*model.JobStatus, len(raw))
+	for id, r := range raw {
+		st := &model.JobStatus{Deployments: map[string]model.Deployment{}, TaskStatuses: map[string]model.TaskStatus{}}
+		var job model.Job
+		if err := decode(s.keys.Job(id), r.Job, &job); err != nil {
+			s.skipBad(err)
+			continue
+		}
+		st.Job = &job
+		for h, b := range r.Deployments {
+			var d model.Deployment
+			if err := decode(s.keys.Deployment(h, id), b, &d); err != nil {
+				s.skipBad(err)
+				continue
+			}
+			st.Deployments[h] = d
+		}
+		for h, b := range r.TaskStatuses {
+			var ts model.TaskStatus
+			if err := decode(s.keys.TaskStatus(h, id), b, &ts); err != nil {
+				s.skipBad(err)
+				continue
+			}
+			st.TaskStatuses[h] = ts
+		}
+		out[id] = st
+	}
+	return out, nil
+}
+
+// JobStatusJSON is a JobStatus as etcd holds its parts: each value is the stored JSON
+// document (of a model.Job, model.Deployment or model.TaskStatus), checked to be a JSON
+// object but not decoded, so that a master can pass it on without decoding and encoding it.
+type JobStatusJSON struct {
+	Job          json.RawMessage
+	Deployments  map[string]json.RawMessage // by host
+	TaskStatuses map[string]json.RawMessage // by host
+}
+
+// JobStatusesJSON is JobStatuses without decoding the values: the same reads, the stored
+// JSON. A value that is not a JSON object is skipped (and logged), as JobStatuses skips one
+// that does not decode.
+func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID) (map[model.JobID]*JobStatusJSON, error) {
 	for _, id := range ids {
 		if err := ValidName("job id", string(id)); err != nil {
 			return nil, err
@@ -34,7 +82,7 @@ func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.J
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	out := make(map[model.JobID]*model.JobStatus, len(ids))
+	out := make(map[model.JobID]*JobStatusJSON, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -65,18 +113,17 @@ func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.J
 // readJobsInto puts a JobStatus for every job of ids (sorted, distinct) found into out.
 // inSpan is how many jobs lie between the first and the last id: when the ids are most of
 // them, one range read is cheaper than naming every key.
-func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*model.JobStatus, ids []model.JobID, inSpan, rev int64) error {
+func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, ids []model.JobID, inSpan, rev int64) error {
 	add := func(key string, val []byte) {
 		id := model.JobID(Base(key))
 		if _, want := slices.BinarySearch(ids, id); !want {
 			return
 		}
-		var job model.Job
-		if err := decode(key, val, &job); err != nil {
+		if err := checkObject(key, val); err != nil {
 			s.skipBad(err)
 			return
 		}
-		out[id] = &model.JobStatus{Job: &job, Deployments: map[string]model.Deployment{}, TaskStatuses: map[string]model.TaskStatus{}}
+		out[id] = &JobStatusJSON{Job: val, Deployments: map[string]json.RawMessage{}, TaskStatuses: map[string]json.RawMessage{}}
 	}
 	if inSpan <= 2*int64(len(ids)) {
 		lo, hi := ids[0], ids[len(ids)-1]
@@ -110,7 +157,7 @@ func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*model.Job
 
 // readHostsInto fills in the deployments and task statuses of the jobs each host has
 // (onHost: host → the ids of wanted jobs, in ascending order).
-func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*model.JobStatus, onHost map[string][]model.JobID, rev int64) error {
+func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, onHost map[string][]model.JobID, rev int64) error {
 	hosts := make([]string, 0, len(onHost))
 	for h := range onHost {
 		hosts = append(hosts, h)
@@ -136,24 +183,22 @@ func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*model.Jo
 				if st == nil {
 					continue // deployed here, but not asked for
 				}
-				var d model.Deployment
-				if err := decode(string(kv.Key), kv.Value, &d); err != nil {
+				if err := checkObject(string(kv.Key), kv.Value); err != nil {
 					s.skipBad(err)
 					continue
 				}
-				st.Deployments[h] = d
+				st.Deployments[h] = kv.Value
 			}
 			for _, kv := range resps[2*i+1].Kvs {
 				st := out[model.JobID(Base(string(kv.Key)))]
 				if st == nil {
 					continue
 				}
-				var ts model.TaskStatus
-				if err := decode(string(kv.Key), kv.Value, &ts); err != nil {
+				if err := checkObject(string(kv.Key), kv.Value); err != nil {
 					s.skipBad(err)
 					continue
 				}
-				st.TaskStatuses[h] = ts
+				st.TaskStatuses[h] = kv.Value
 			}
 		}
 	}

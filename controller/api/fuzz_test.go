@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,18 @@ func FuzzUnmarshalStrict(f *testing.F) {
 		}
 		if err != nil && json.Valid(data) {
 			t.Fatalf("refused valid JSON %q: %v", data, err)
+		}
+	})
+}
+
+// FuzzParseOmitJobs checks ?omitJobs=: never panics, and an error names the parameter.
+func FuzzParseOmitJobs(f *testing.F) {
+	for _, s := range []string{"", "true", "false", "1", "0", "yes", "T"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := parseOmitJobs(s); err != nil && !strings.Contains(err.Error(), "omitJobs") {
+			t.Fatalf("parseOmitJobs(%q): error %q does not name the parameter", s, err)
 		}
 	})
 }

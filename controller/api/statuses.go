@@ -1,0 +1,148 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
+	"go.uber.org/zap"
+)
+
+// jobStatuses answers POST /jobs/statuses?omitJobs= with a body listing job ids. Unknown or
+// malformed ids are left out of the answer rather than failing the whole request. The
+// store reads all of them in a few range reads, whatever their number, and the answer is
+// written from the stored JSON without decoding it. omitJobs=true leaves out the jobs, the
+// JobStatus's and each task status's, for a client that has them already (the CLI lists
+// the jobs first): they were most of the bytes.
+func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
+	omitJobs, err := parseOmitJobs(r.URL.Query().Get("omitJobs"))
+	if err != nil {
+		s.fail(w, r, badRequest("%s", err.Error()))
+		return
+	}
+	var raw []model.JobID
+	if err := decodeJSON(r, &raw, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ids := make([]model.JobID, 0, len(raw))
+	for _, id := range raw {
+		if parsed, err := model.ParseJobID(string(id)); err == nil {
+			ids = append(ids, parsed)
+		}
+	}
+	statuses, err := s.store.JobStatusesJSON(r.Context(), ids)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body := encodeJobStatuses(statuses, omitJobs, func(err error) {
+		s.log.Warn("skipping undecodable task status", zap.Error(err))
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// parseOmitJobs reads ?omitJobs=: empty is false, else true or false as
+// strconv.ParseBool spells them.
+func parseOmitJobs(s string) (bool, error) {
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("invalid omitJobs=%q: want true or false", s)
+	}
+	return b, nil
+}
+
+// encodeJobStatuses writes {id: JobStatus} as encoding the model types would (keys sorted,
+// empty maps as {}, a newline at the end), from the stored JSON documents. A task status
+// that must be re-encoded but does not decode goes to skip and is left out.
+func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs bool, skip func(error)) []byte {
+	ids := make([]model.JobID, 0, len(statuses))
+	for id := range statuses {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, id := range ids {
+		st := statuses[id]
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, string(id))
+		b.WriteString(`:{`)
+		if !omitJobs {
+			b.WriteString(`"job":`)
+			b.Write(st.Job)
+			b.WriteByte(',')
+		}
+		b.WriteString(`"deployments":`)
+		writeRawMap(&b, st.Deployments)
+		b.WriteString(`,"taskStatuses":`)
+		tasks := st.TaskStatuses
+		if omitJobs {
+			tasks = withoutJobs(id, tasks, skip)
+		}
+		writeRawMap(&b, tasks)
+		b.WriteByte('}')
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
+}
+
+// writeRawMap writes a map of JSON documents as an object, keys sorted.
+func writeRawMap(b *bytes.Buffer, m map[string]json.RawMessage) {
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(b, k)
+		b.WriteByte(':')
+		b.Write(m[k])
+	}
+	b.WriteByte('}')
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	q, _ := json.Marshal(s) // a string always encodes
+	b.Write(q)
+}
+
+// withoutJobs re-encodes a job's task statuses without their "job". The job is skipped
+// while decoding, not decoded: it is most of a status's bytes and of its decoding cost.
+func withoutJobs(id model.JobID, in map[string]json.RawMessage, skip func(error)) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(in))
+	for h, raw := range in {
+		var ts struct {
+			model.TaskStatus
+			Job skipJSON `json:"job"` // shadows TaskStatus.Job, which stays nil and is omitted
+		}
+		if err := json.Unmarshal(raw, &ts); err != nil {
+			skip(fmt.Errorf("task status of %s on %s: %w", id, h, err))
+			continue
+		}
+		b, err := json.Marshal(ts.TaskStatus)
+		if err != nil {
+			skip(fmt.Errorf("task status of %s on %s: %w", id, h, err))
+			continue
+		}
+		out[h] = b
+	}
+	return out
+}
+
+// skipJSON reads any JSON value and keeps nothing of it.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
