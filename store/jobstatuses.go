@@ -27,7 +27,7 @@ const hostsPerRead = maxTxnOps / 2
 // Unknown ids are left out of the answer. Callers that page through sorted ids (the CLI
 // does) make every span tight.
 func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]*model.JobStatus, error) {
-	raw, err := s.JobStatusesJSON(ctx, ids)
+	raw, err := s.JobStatusesJSON(ctx, ids, true)
 	if err != nil {
 		return nil, err
 	}
@@ -72,8 +72,9 @@ type JobStatusJSON struct {
 
 // JobStatusesJSON is JobStatuses without decoding the values: the same reads, the stored
 // JSON. A value that is not a JSON object is skipped (and logged), as JobStatuses skips one
-// that does not decode.
-func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID) (map[model.JobID]*JobStatusJSON, error) {
+// that does not decode. Without withJobs the jobs are read as keys only (an unknown id is
+// still left out) and each JobStatusJSON's Job is nil.
+func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID, withJobs bool) (map[model.JobID]*JobStatusJSON, error) {
 	for _, id := range ids {
 		if err := ValidName("job id", string(id)); err != nil {
 			return nil, err
@@ -94,7 +95,7 @@ func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID) (map[mod
 	if err != nil {
 		return nil, err
 	}
-	if err := s.readJobsInto(ctx, out, ids, resps[1].Count, rev); err != nil {
+	if err := s.readJobsInto(ctx, out, ids, resps[1].Count, rev, withJobs); err != nil {
 		return nil, err
 	}
 	// Which wanted jobs each host has, from the reverse index.
@@ -110,24 +111,32 @@ func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID) (map[mod
 	return out, s.readHostsInto(ctx, out, onHost, rev)
 }
 
-// readJobsInto puts a JobStatus for every job of ids (sorted, distinct) found into out.
-// inSpan is how many jobs lie between the first and the last id: when the ids are most of
-// them, one range read is cheaper than naming every key.
-func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, ids []model.JobID, inSpan, rev int64) error {
+// readJobsInto puts a JobStatus for every job of ids (sorted, distinct) found into out,
+// with its job if withJobs. inSpan is how many jobs lie between the first and the last id:
+// when the ids are most of them, one range read is cheaper than naming every key.
+func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, ids []model.JobID, inSpan, rev int64, withJobs bool) error {
+	opts := []clientv3.OpOption{clientv3.WithRev(rev)}
+	if !withJobs {
+		opts = append(opts, clientv3.WithKeysOnly())
+	}
 	add := func(key string, val []byte) {
 		id := model.JobID(Base(key))
 		if _, want := slices.BinarySearch(ids, id); !want {
 			return
 		}
-		if err := checkObject(key, val); err != nil {
-			s.skipBad(err)
-			return
+		st := &JobStatusJSON{Deployments: map[string]json.RawMessage{}, TaskStatuses: map[string]json.RawMessage{}}
+		if withJobs {
+			if err := checkObject(key, val); err != nil {
+				s.skipBad(err)
+				return
+			}
+			st.Job = val
 		}
-		out[id] = &JobStatusJSON{Job: val, Deployments: map[string]json.RawMessage{}, TaskStatuses: map[string]json.RawMessage{}}
+		out[id] = st
 	}
 	if inSpan <= 2*int64(len(ids)) {
 		lo, hi := ids[0], ids[len(ids)-1]
-		resp, err := s.get(ctx, "job-statuses", s.keys.Job(lo), clientv3.WithRange(s.keys.Job(hi)+"\x00"), clientv3.WithRev(rev))
+		resp, err := s.get(ctx, "job-statuses", s.keys.Job(lo), append(opts, clientv3.WithRange(s.keys.Job(hi)+"\x00"))...)
 		if err != nil {
 			return err
 		}
@@ -140,7 +149,7 @@ func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatus
 		chunk := ids[start:min(start+maxTxnOps, len(ids))]
 		gets := make([]clientv3.Op, len(chunk))
 		for i, id := range chunk {
-			gets[i] = clientv3.OpGet(s.keys.Job(id), clientv3.WithRev(rev))
+			gets[i] = clientv3.OpGet(s.keys.Job(id), opts...)
 		}
 		resps, _, err := s.read(ctx, "job-statuses", gets...)
 		if err != nil {

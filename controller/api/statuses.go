@@ -11,7 +11,6 @@ import (
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
-	"go.uber.org/zap"
 )
 
 // jobStatuses answers POST /jobs/statuses?omitJobs= with a body listing job ids. Unknown or
@@ -37,14 +36,12 @@ func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, parsed)
 		}
 	}
-	statuses, err := s.store.JobStatusesJSON(r.Context(), ids)
+	statuses, err := s.store.JobStatusesJSON(r.Context(), ids, !omitJobs)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body := encodeJobStatuses(statuses, omitJobs, func(err error) {
-		s.log.Warn("skipping undecodable task status", zap.Error(err))
-	})
+	body := encodeJobStatuses(statuses, omitJobs)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
@@ -64,14 +61,9 @@ func parseOmitJobs(s string) (bool, error) {
 }
 
 // encodeJobStatuses writes {id: JobStatus} as encoding the model types would (keys sorted,
-// empty maps as {}, a newline at the end), from the stored JSON documents. A task status
-// that must be re-encoded but does not decode goes to skip and is left out.
-func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs bool, skip func(error)) []byte {
-	ids := make([]model.JobID, 0, len(statuses))
-	for id := range statuses {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+// empty maps as {}, a newline at the end), from the stored JSON documents.
+func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs bool) []byte {
+	ids := slices.Sorted(maps.Keys(statuses))
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, id := range ids {
@@ -87,21 +79,22 @@ func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs b
 			b.WriteByte(',')
 		}
 		b.WriteString(`"deployments":`)
-		writeRawMap(&b, st.Deployments)
+		writeRawMap(&b, st.Deployments, "")
 		b.WriteString(`,"taskStatuses":`)
-		tasks := st.TaskStatuses
+		drop := ""
 		if omitJobs {
-			tasks = withoutJobs(id, tasks, skip)
+			drop = "job"
 		}
-		writeRawMap(&b, tasks)
+		writeRawMap(&b, st.TaskStatuses, drop)
 		b.WriteByte('}')
 	}
 	b.WriteString("}\n")
 	return b.Bytes()
 }
 
-// writeRawMap writes a map of JSON documents as an object, keys sorted.
-func writeRawMap(b *bytes.Buffer, m map[string]json.RawMessage) {
+// writeRawMap writes a map of JSON objects as an object, keys sorted, each value without
+// its member drop (none if "").
+func writeRawMap(b *bytes.Buffer, m map[string]json.RawMessage, drop string) {
 	b.WriteByte('{')
 	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
@@ -109,7 +102,11 @@ func writeRawMap(b *bytes.Buffer, m map[string]json.RawMessage) {
 		}
 		writeJSONString(b, k)
 		b.WriteByte(':')
-		b.Write(m[k])
+		if drop != "" {
+			b.Write(dropMember(m[k], drop))
+		} else {
+			b.Write(m[k])
+		}
 	}
 	b.WriteByte('}')
 }
@@ -118,31 +115,3 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	q, _ := json.Marshal(s) // a string always encodes
 	b.Write(q)
 }
-
-// withoutJobs re-encodes a job's task statuses without their "job". The job is skipped
-// while decoding, not decoded: it is most of a status's bytes and of its decoding cost.
-func withoutJobs(id model.JobID, in map[string]json.RawMessage, skip func(error)) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(in))
-	for h, raw := range in {
-		var ts struct {
-			model.TaskStatus
-			Job skipJSON `json:"job"` // shadows TaskStatus.Job, which stays nil and is omitted
-		}
-		if err := json.Unmarshal(raw, &ts); err != nil {
-			skip(fmt.Errorf("task status of %s on %s: %w", id, h, err))
-			continue
-		}
-		b, err := json.Marshal(ts.TaskStatus)
-		if err != nil {
-			skip(fmt.Errorf("task status of %s on %s: %w", id, h, err))
-			continue
-		}
-		out[h] = b
-	}
-	return out
-}
-
-// skipJSON reads any JSON value and keeps nothing of it.
-type skipJSON struct{}
-
-func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
