@@ -81,7 +81,7 @@ func (c *client) jobs(ctx context.Context, q string) (map[model.JobID]model.Job,
 	}
 	out := map[model.JobID]model.Job{}
 	return out, c.getPages(ctx, "/jobs", query, func(data []byte) error {
-		return json.Unmarshal(data, &out) // adds the page's jobs to out
+		return model.UnmarshalJobs(data, out) // adds the page's jobs to out
 	})
 }
 
@@ -133,8 +133,8 @@ func (c *client) jobsWithStatuses(ctx context.Context, q string, withJobs bool) 
 		statusQuery = url.Values{"omitJobs": {"true"}}
 	}
 	err := c.getPages(gctx, "/jobs", query, func(data []byte) error {
-		var page map[model.JobID]model.Job
-		if err := json.Unmarshal(data, &page); err != nil {
+		page := map[model.JobID]model.Job{}
+		if err := model.UnmarshalJobs(data, page); err != nil {
 			return err
 		}
 		maps.Copy(jobs, page)
