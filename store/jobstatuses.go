@@ -62,8 +62,10 @@ func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.J
 }
 
 // JobStatusJSON is a JobStatus as etcd holds its parts: each value is the stored JSON
-// document (of a model.Job, model.Deployment or model.TaskStatus), checked to be a JSON
-// object but not decoded, so that a master can pass it on without decoding and encoding it.
+// document (of a model.Job, model.Deployment or model.TaskStatus), not decoded, so that a
+// master can pass it on without decoding and encoding it. Job is checked to be a JSON
+// object; the deployments and task statuses are not: a caller that passes them on checks
+// what it passes, which may be less (a task status without its job is a tenth of it).
 type JobStatusJSON struct {
 	Job          json.RawMessage
 	Deployments  map[string]json.RawMessage // by host
@@ -71,7 +73,7 @@ type JobStatusJSON struct {
 }
 
 // JobStatusesJSON is JobStatuses without decoding the values: the same reads, the stored
-// JSON. A value that is not a JSON object is skipped (and logged), as JobStatuses skips one
+// JSON. A job that is not a JSON object is skipped (and logged), as JobStatuses skips one
 // that does not decode. Without withJobs the jobs are read as keys only (an unknown id is
 // still left out) and each JobStatusJSON's Job is nil.
 func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID, withJobs bool) (map[model.JobID]*JobStatusJSON, error) {
@@ -192,19 +194,11 @@ func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*JobStatu
 				if st == nil {
 					continue // deployed here, but not asked for
 				}
-				if err := checkObject(string(kv.Key), kv.Value); err != nil {
-					s.skipBad(err)
-					continue
-				}
 				st.Deployments[h] = kv.Value
 			}
 			for _, kv := range resps[2*i+1].Kvs {
 				st := out[model.JobID(Base(string(kv.Key)))]
 				if st == nil {
-					continue
-				}
-				if err := checkObject(string(kv.Key), kv.Value); err != nil {
-					s.skipBad(err)
 					continue
 				}
 				st.TaskStatuses[h] = kv.Value

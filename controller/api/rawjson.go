@@ -68,6 +68,13 @@ func dropMember(obj []byte, name string) []byte {
 	return append(out, '}')
 }
 
+// isObject tells whether b is one valid JSON object (what the store holds is, unless
+// written by hand).
+func isObject(b []byte) bool {
+	b = b[skipSpace(b, 0):]
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
 // keyIs tells whether the quoted key (as written, escapes and all) is name.
 func keyIs(quoted []byte, name string) bool {
 	if bytes.IndexByte(quoted, '\\') < 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"go.uber.org/zap"
 )
 
 // jobStatuses answers POST /jobs/statuses?omitJobs= with a body listing job ids. Unknown or
@@ -41,7 +42,9 @@ func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	body := encodeJobStatuses(statuses, omitJobs)
+	body := encodeJobStatuses(statuses, omitJobs, func(what string) {
+		s.log.Warn("skipping a stored value that is not a JSON object", zap.String("value", what))
+	})
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
@@ -61,12 +64,16 @@ func parseOmitJobs(s string) (bool, error) {
 }
 
 // encodeJobStatuses writes {id: JobStatus} as encoding the model types would (keys sorted,
-// empty maps as {}, a newline at the end), from the stored JSON documents.
-func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs bool) []byte {
-	ids := slices.Sorted(maps.Keys(statuses))
+// empty maps as {}, a newline at the end), from the stored JSON documents. A deployment or
+// task status that is not a JSON object is named to skip and left out.
+func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs bool, skip func(what string)) []byte {
+	drop := ""
+	if omitJobs {
+		drop = "job"
+	}
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, id := range ids {
+	for i, id := range slices.Sorted(maps.Keys(statuses)) {
 		st := statuses[id]
 		if i > 0 {
 			b.WriteByte(',')
@@ -75,17 +82,13 @@ func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs b
 		b.WriteString(`:{`)
 		if !omitJobs {
 			b.WriteString(`"job":`)
-			b.Write(st.Job)
+			b.Write(st.Job) // checked by the store
 			b.WriteByte(',')
 		}
 		b.WriteString(`"deployments":`)
-		writeRawMap(&b, st.Deployments, "")
+		writeRawMap(&b, st.Deployments, "", func(h string) { skip("deployment of " + string(id) + " on " + h) })
 		b.WriteString(`,"taskStatuses":`)
-		drop := ""
-		if omitJobs {
-			drop = "job"
-		}
-		writeRawMap(&b, st.TaskStatuses, drop)
+		writeRawMap(&b, st.TaskStatuses, drop, func(h string) { skip("task status of " + string(id) + " on " + h) })
 		b.WriteByte('}')
 	}
 	b.WriteString("}\n")
@@ -93,20 +96,27 @@ func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs b
 }
 
 // writeRawMap writes a map of JSON objects as an object, keys sorted, each value without
-// its member drop (none if "").
-func writeRawMap(b *bytes.Buffer, m map[string]json.RawMessage, drop string) {
+// its member drop (none if ""). A value that is not a JSON object once cut is left out,
+// its key named to skip.
+func writeRawMap(b *bytes.Buffer, m map[string]json.RawMessage, drop string, skip func(key string)) {
 	b.WriteByte('{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
-		if i > 0 {
+	first := true
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		if drop != "" {
+			v = dropMember(v, drop)
+		}
+		if !isObject(v) {
+			skip(k)
+			continue
+		}
+		if !first {
 			b.WriteByte(',')
 		}
+		first = false
 		writeJSONString(b, k)
 		b.WriteByte(':')
-		if drop != "" {
-			b.Write(dropMember(m[k], drop))
-		} else {
-			b.Write(m[k])
-		}
+		b.Write(v)
 	}
 	b.WriteByte('}')
 }

@@ -157,3 +157,34 @@ func TestParseOmitJobs(t *testing.T) {
 		}
 	}
 }
+
+// A deployment or task status that is not a JSON object (written by hand into etcd) is
+// left out of the bulk answer, which stays valid JSON and holds everything else.
+func TestJobStatusesLeaveOutCorruptValues(t *testing.T) {
+	e := newEnv(t)
+	e.registerHost("h1")
+	e.registerHost("h2")
+	ctx := ctxT(t)
+	id := e.createJob(`{"id":"a:1","image":"busybox"}`)
+	keys := store.NewKeys("")
+	for _, h := range []string{"h1", "h2"} {
+		e.expect(e.do("PUT", "/hosts/"+h+"/jobs/"+string(id), `{"goal":"START"}`), http.StatusOK, model.StatusOK, nil)
+	}
+	for key, val := range map[string]string{
+		keys.TaskStatus("h1", id): `{"job":{"id":"a:1"},"goal":"START","state":"RUNNING","throttled":"NO"}`,
+		keys.TaskStatus("h2", id): `{"job":{"id":"a:1"},"goal":"START","state":`,
+		keys.Deployment("h2", id): `["not", "a deployment"]`,
+	} {
+		if _, err := e.cli.Put(ctx, key, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, query := range []string{"", "?omitJobs=true"} {
+		var got map[model.JobID]model.JobStatus
+		e.expect(e.do("POST", "/jobs/statuses"+query, []model.JobID{id}), http.StatusOK, "", &got)
+		st := got[id]
+		if len(st.Deployments) != 1 || st.Deployments["h1"].JobID != id || len(st.TaskStatuses) != 1 || st.TaskStatuses["h1"].State != model.StateRunning {
+			t.Errorf("POST /jobs/statuses%s: %+v, want h1's deployment and task status only", query, st)
+		}
+	}
+}
