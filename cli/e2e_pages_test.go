@@ -83,8 +83,9 @@ func TestCommandsFollowPages(t *testing.T) {
 	}
 }
 
-// The table asks for statuses without their jobs; `status --json` still shows each task
-// status with its job, as the master holds it, and the job beside them.
+// The tables ask for statuses without their jobs (`jobs` without the task statuses too);
+// `status --json` still shows each task status with its job, as the master holds it, and
+// the job beside them.
 func TestStatusJSONKeepsTheTaskStatusesJobs(t *testing.T) {
 	x := newH(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -111,6 +112,13 @@ func TestStatusJSONKeepsTheTaskStatusesJobs(t *testing.T) {
 	}
 	if !strings.Contains(norm(r.out), job.ID.Short()+" h1 START RUNNING c1") {
 		t.Fatalf("status table:\n%s", r.out)
+	}
+	r = x.ok("-v", "jobs")
+	if got := requests(r.err, "POST", "/jobs/statuses"); len(got) != 1 || !strings.Contains(got[0], "omitJobs=true&omitTaskStatuses=true") {
+		t.Fatalf("jobs asked for statuses with %q, want one request without jobs and task statuses", got)
+	}
+	if !strings.Contains(norm(r.out), job.ID.Short()+" withjob 1 1 ") {
+		t.Fatalf("jobs table, want 1 host:\n%s", r.out)
 	}
 	r = x.ok("-v", "status", "--json")
 	if got := requests(r.err, "POST", "/jobs/statuses"); len(got) != 1 || strings.Contains(got[0], "omitJobs") {

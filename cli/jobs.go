@@ -223,7 +223,7 @@ func (r *runner) jobs(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, statuses, err := cl.jobsWithStatuses(c.Context, pattern, false)
+	jobs, statuses, err := cl.jobsWithStatuses(c.Context, pattern, statusParts{omitJobs: true, omitTaskStatuses: true})
 	if err != nil {
 		return err
 	}

@@ -109,14 +109,31 @@ func (c *client) hosts(ctx context.Context, pattern string, selectors []string) 
 // decodes the answers already in.
 const statusRequestsInFlight = 4
 
-// jobsWithStatuses lists the jobs matching q (see jobs) with their statuses. Each page's
-// statuses are asked for as soon as the page is in, while the next page is read, so the
-// status requests overlap the listing instead of following it. Pages come in id order, so
-// each request's ids are close together in the master's key space. Unless withJobs, the
-// statuses come without jobs (?omitJobs=true; a master that does not know the parameter
-// sends them anyway): tables take the job from the list, and the jobs, the JobStatus's and
-// each task status's, were most of the bytes.
-func (c *client) jobsWithStatuses(ctx context.Context, q string, withJobs bool) (map[model.JobID]model.Job, map[model.JobID]model.JobStatus, error) {
+// statusParts are the parts of job statuses a command does without: the master then
+// neither reads nor sends them (a master that does not know the parameters sends them
+// anyway).
+type statusParts struct {
+	omitJobs         bool // the JobStatus's job and each task status's: tables take the job from the list
+	omitTaskStatuses bool // `helios jobs` counts deployments only
+}
+
+func (p statusParts) query() url.Values {
+	q := url.Values{}
+	if p.omitJobs {
+		q.Set("omitJobs", "true")
+	}
+	if p.omitTaskStatuses {
+		q.Set("omitTaskStatuses", "true")
+	}
+	return q
+}
+
+// jobsWithStatuses lists the jobs matching q (see jobs) with their statuses, less omit.
+// Each page's statuses are asked for as soon as the page is in, while the next page is
+// read, so the status requests overlap the listing instead of following it. Pages come in
+// id order, so each request's ids are close together in the master's key space. The jobs
+// were most of the statuses' bytes (each task status carries its job again).
+func (c *client) jobsWithStatuses(ctx context.Context, q string, omit statusParts) (map[model.JobID]model.Job, map[model.JobID]model.JobStatus, error) {
 	query := url.Values{}
 	if q != "" {
 		query.Set("q", q)
@@ -128,10 +145,7 @@ func (c *client) jobsWithStatuses(ctx context.Context, q string, withJobs bool) 
 		statuses = map[model.JobID]model.JobStatus{}
 	)
 	jobs := map[model.JobID]model.Job{}
-	var statusQuery url.Values
-	if !withJobs {
-		statusQuery = url.Values{"omitJobs": {"true"}}
-	}
+	statusQuery := omit.query()
 	err := c.getPages(gctx, "/jobs", query, func(data []byte) error {
 		page := map[model.JobID]model.Job{}
 		if err := model.UnmarshalJobs(data, page); err != nil {

@@ -22,7 +22,7 @@ func (r *runner) status(c *ucli.Context) error {
 	// The statuses of every listed job are asked for while the list is read, before the
 	// reference picks among them: one job more or less costs less than waiting. The JSON
 	// output shows the task statuses as the master has them, each with its job.
-	jobs, statuses, err := cl.jobsWithStatuses(c.Context, jobRef, r.json)
+	jobs, statuses, err := cl.jobsWithStatuses(c.Context, jobRef, statusParts{omitJobs: !r.json})
 	if err != nil {
 		return err
 	}

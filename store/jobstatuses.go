@@ -27,7 +27,7 @@ const hostsPerRead = maxTxnOps / 2
 // Unknown ids are left out of the answer. Callers that page through sorted ids (the CLI
 // does) make every span tight.
 func (s *Store) JobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]*model.JobStatus, error) {
-	raw, err := s.JobStatusesJSON(ctx, ids, true)
+	raw, err := s.JobStatusesJSON(ctx, ids, JobStatusParts{})
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +72,16 @@ type JobStatusJSON struct {
 	TaskStatuses map[string]json.RawMessage // by host
 }
 
+// JobStatusParts names the parts of the answer a caller does without, so they are not read.
+type JobStatusParts struct {
+	OmitJobs         bool // the jobs are read as keys only (an unknown id is still left out); Job is nil
+	OmitTaskStatuses bool // the task statuses are not read; TaskStatuses is nil
+}
+
 // JobStatusesJSON is JobStatuses without decoding the values: the same reads, the stored
-// JSON. A job that is not a JSON object is skipped (and logged), as JobStatuses skips one
-// that does not decode. Without withJobs the jobs are read as keys only (an unknown id is
-// still left out) and each JobStatusJSON's Job is nil.
-func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID, withJobs bool) (map[model.JobID]*JobStatusJSON, error) {
+// JSON, less what omit names. A job that is not a JSON object is skipped (and logged), as
+// JobStatuses skips one that does not decode.
+func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID, omit JobStatusParts) (map[model.JobID]*JobStatusJSON, error) {
 	for _, id := range ids {
 		if err := ValidName("job id", string(id)); err != nil {
 			return nil, err
@@ -97,7 +102,7 @@ func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID, withJobs
 	if err != nil {
 		return nil, err
 	}
-	if err := s.readJobsInto(ctx, out, ids, resps[1].Count, rev, withJobs); err != nil {
+	if err := s.readJobsInto(ctx, out, ids, resps[1].Count, rev, omit); err != nil {
 		return nil, err
 	}
 	// Which wanted jobs each host has, from the reverse index.
@@ -110,15 +115,15 @@ func (s *Store) JobStatusesJSON(ctx context.Context, ids []model.JobID, withJobs
 		}
 		onHost[host] = append(onHost[host], model.JobID(id))
 	}
-	return out, s.readHostsInto(ctx, out, onHost, rev)
+	return out, s.readHostsInto(ctx, out, onHost, rev, omit)
 }
 
 // readJobsInto puts a JobStatus for every job of ids (sorted, distinct) found into out,
-// with its job if withJobs. inSpan is how many jobs lie between the first and the last id:
+// with its job unless omitted. inSpan is how many jobs lie between the first and the last id:
 // when the ids are most of them, one range read is cheaper than naming every key.
-func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, ids []model.JobID, inSpan, rev int64, withJobs bool) error {
+func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, ids []model.JobID, inSpan, rev int64, omit JobStatusParts) error {
 	opts := []clientv3.OpOption{clientv3.WithRev(rev)}
-	if !withJobs {
+	if omit.OmitJobs {
 		opts = append(opts, clientv3.WithKeysOnly())
 	}
 	add := func(key string, val []byte) {
@@ -126,8 +131,11 @@ func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatus
 		if _, want := slices.BinarySearch(ids, id); !want {
 			return
 		}
-		st := &JobStatusJSON{Deployments: map[string]json.RawMessage{}, TaskStatuses: map[string]json.RawMessage{}}
-		if withJobs {
+		st := &JobStatusJSON{Deployments: map[string]json.RawMessage{}}
+		if !omit.OmitTaskStatuses {
+			st.TaskStatuses = map[string]json.RawMessage{}
+		}
+		if !omit.OmitJobs {
 			if err := checkObject(key, val); err != nil {
 				s.skipBad(err)
 				return
@@ -168,7 +176,7 @@ func (s *Store) readJobsInto(ctx context.Context, out map[model.JobID]*JobStatus
 
 // readHostsInto fills in the deployments and task statuses of the jobs each host has
 // (onHost: host → the ids of wanted jobs, in ascending order).
-func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, onHost map[string][]model.JobID, rev int64) error {
+func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*JobStatusJSON, onHost map[string][]model.JobID, rev int64, omit JobStatusParts) error {
 	hosts := make([]string, 0, len(onHost))
 	for h := range onHost {
 		hosts = append(hosts, h)
@@ -180,21 +188,26 @@ func (s *Store) readHostsInto(ctx context.Context, out map[model.JobID]*JobStatu
 		for _, h := range chunk {
 			ids := onHost[h]
 			lo, hi := ids[0], ids[len(ids)-1]
-			ops = append(ops,
-				clientv3.OpGet(s.keys.Deployment(h, lo), clientv3.WithRange(s.keys.Deployment(h, hi)+"\x00"), clientv3.WithRev(rev)),
-				clientv3.OpGet(s.keys.TaskStatus(h, lo), clientv3.WithRange(s.keys.TaskStatus(h, hi)+"\x00"), clientv3.WithRev(rev)))
+			ops = append(ops, clientv3.OpGet(s.keys.Deployment(h, lo), clientv3.WithRange(s.keys.Deployment(h, hi)+"\x00"), clientv3.WithRev(rev)))
+			if !omit.OmitTaskStatuses {
+				ops = append(ops, clientv3.OpGet(s.keys.TaskStatus(h, lo), clientv3.WithRange(s.keys.TaskStatus(h, hi)+"\x00"), clientv3.WithRev(rev)))
+			}
 		}
+		perHost := len(ops) / len(chunk)
 		resps, _, err := s.read(ctx, "job-statuses", ops...)
 		if err != nil {
 			return err
 		}
 		for i, h := range chunk {
-			for _, kv := range resps[2*i].Kvs {
+			for _, kv := range resps[perHost*i].Kvs {
 				st := out[model.JobID(Base(string(kv.Key)))]
 				if st == nil {
 					continue // deployed here, but not asked for
 				}
 				st.Deployments[h] = kv.Value
+			}
+			if omit.OmitTaskStatuses {
+				continue
 			}
 			for _, kv := range resps[2*i+1].Kvs {
 				st := out[model.JobID(Base(string(kv.Key)))]

@@ -106,7 +106,7 @@ func TestJobStatusesMatchJobStatusInFewReads(t *testing.T) {
 }
 
 // Without the jobs, the JSON statuses hold the same ids, deployments and task statuses as
-// stored, and no job.
+// stored, and no job; without the task statuses too, the deployments alone.
 func TestJobStatusesJSONWithoutJobs(t *testing.T) {
 	s, _, _ := newStore(t, store.Config{})
 	ctx := testCtx(t)
@@ -118,9 +118,9 @@ func TestJobStatusesJSONWithoutJobs(t *testing.T) {
 	mustNil(t, "deploy", s.Deploy(ctx, "h1", model.Deployment{JobID: a.ID}, ""))
 	mustNil(t, "status", s.SetTaskStatus(ctx, "h1", a.ID, model.TaskStatus{Job: &a, State: model.StateRunning}, false))
 	ids := []model.JobID{a.ID, b.ID, newJob(t, "unknown", "").ID}
-	with, err := s.JobStatusesJSON(ctx, ids, true)
+	with, err := s.JobStatusesJSON(ctx, ids, store.JobStatusParts{})
 	mustNil(t, "with jobs", err)
-	without, err := s.JobStatusesJSON(ctx, ids, false)
+	without, err := s.JobStatusesJSON(ctx, ids, store.JobStatusParts{OmitJobs: true})
 	mustNil(t, "without jobs", err)
 	if len(with) != 2 || len(without) != 2 {
 		t.Fatalf("%d and %d statuses, want the 2 known jobs", len(with), len(without))
@@ -136,5 +136,12 @@ func TestJobStatusesJSONWithoutJobs(t *testing.T) {
 	}
 	if len(without[a.ID].Deployments) != 1 || len(without[a.ID].TaskStatuses) != 1 || len(without[b.ID].Deployments) != 0 {
 		t.Errorf("a: %+v, b: %+v", without[a.ID], without[b.ID])
+	}
+	bare, err := s.JobStatusesJSON(ctx, ids, store.JobStatusParts{OmitJobs: true, OmitTaskStatuses: true})
+	mustNil(t, "without jobs and task statuses", err)
+	for id, w := range with {
+		if b := bare[id]; b == nil || b.Job != nil || b.TaskStatuses != nil || !reflect.DeepEqual(b.Deployments, w.Deployments) {
+			t.Errorf("%s without jobs and task statuses: %+v, want the deployments alone", id, b)
+		}
 	}
 }

@@ -24,14 +24,15 @@ func FuzzUnmarshalStrict(f *testing.F) {
 	})
 }
 
-// FuzzParseOmitJobs checks ?omitJobs=: never panics, and an error names the parameter.
-func FuzzParseOmitJobs(f *testing.F) {
+// FuzzParseBoolParam checks ?omitJobs= and the like: never panics, and an error names the
+// parameter.
+func FuzzParseBoolParam(f *testing.F) {
 	for _, s := range []string{"", "true", "false", "1", "0", "yes", "T"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if _, err := parseOmitJobs(s); err != nil && !strings.Contains(err.Error(), "omitJobs") {
-			t.Fatalf("parseOmitJobs(%q): error %q does not name the parameter", s, err)
+		if _, err := parseBoolParam("omitJobs", s); err != nil && !strings.Contains(err.Error(), "omitJobs=") {
+			t.Fatalf("parseBoolParam(%q): error %q does not name the parameter", s, err)
 		}
 	})
 }

@@ -14,15 +14,22 @@ import (
 	"go.uber.org/zap"
 )
 
-// jobStatuses answers POST /jobs/statuses?omitJobs= with a body listing job ids. Unknown or
-// malformed ids are left out of the answer rather than failing the whole request. The
-// store reads all of them in a few range reads, whatever their number, and the answer is
-// written from the stored JSON without decoding it. omitJobs=true leaves out the jobs, the
-// JobStatus's and each task status's, for a client that has them already (the CLI lists
-// the jobs first): they were most of the bytes.
+// jobStatuses answers POST /jobs/statuses?omitJobs=&omitTaskStatuses= with a body listing
+// job ids. Unknown or malformed ids are left out of the answer rather than failing the
+// whole request. The store reads all of them in a few range reads, whatever their number,
+// and the answer is written from the stored JSON without decoding it. omitJobs=true leaves
+// out the jobs, the JobStatus's and each task status's, for a client that has them already
+// (the CLI lists the jobs first): they were most of the bytes. omitTaskStatuses=true leaves
+// out the task statuses, which are then not read (`helios jobs` counts deployments only).
 func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
-	omitJobs, err := parseOmitJobs(r.URL.Query().Get("omitJobs"))
-	if err != nil {
+	var omit store.JobStatusParts
+	var err error
+	q := r.URL.Query()
+	if omit.OmitJobs, err = parseBoolParam("omitJobs", q.Get("omitJobs")); err != nil {
+		s.fail(w, r, badRequest("%s", err.Error()))
+		return
+	}
+	if omit.OmitTaskStatuses, err = parseBoolParam("omitTaskStatuses", q.Get("omitTaskStatuses")); err != nil {
 		s.fail(w, r, badRequest("%s", err.Error()))
 		return
 	}
@@ -37,12 +44,12 @@ func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, parsed)
 		}
 	}
-	statuses, err := s.store.JobStatusesJSON(r.Context(), ids, !omitJobs)
+	statuses, err := s.store.JobStatusesJSON(r.Context(), ids, omit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	body := encodeJobStatuses(statuses, omitJobs, func(what string) {
+	body := encodeJobStatuses(statuses, omit, func(what string) {
 		s.log.Warn("skipping a stored value that is not a JSON object", zap.String("value", what))
 	})
 	w.Header().Set("Content-Type", "application/json")
@@ -50,15 +57,15 @@ func (s *server) jobStatuses(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
-// parseOmitJobs reads ?omitJobs=: empty is false, else true or false as
-// strconv.ParseBool spells them.
-func parseOmitJobs(s string) (bool, error) {
+// parseBoolParam reads the query parameter name's value: empty is false, else true or
+// false as strconv.ParseBool spells them.
+func parseBoolParam(name, s string) (bool, error) {
 	if s == "" {
 		return false, nil
 	}
 	b, err := strconv.ParseBool(s)
 	if err != nil {
-		return false, fmt.Errorf("invalid omitJobs=%q: want true or false", s)
+		return false, fmt.Errorf("invalid %s=%q: want true or false", name, s)
 	}
 	return b, nil
 }
@@ -66,9 +73,9 @@ func parseOmitJobs(s string) (bool, error) {
 // encodeJobStatuses writes {id: JobStatus} as encoding the model types would (keys sorted,
 // empty maps as {}, a newline at the end), from the stored JSON documents. A deployment or
 // task status that is not a JSON object is named to skip and left out.
-func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs bool, skip func(what string)) []byte {
+func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omit store.JobStatusParts, skip func(what string)) []byte {
 	drop := ""
-	if omitJobs {
+	if omit.OmitJobs {
 		drop = "job"
 	}
 	var b bytes.Buffer
@@ -80,15 +87,17 @@ func encodeJobStatuses(statuses map[model.JobID]*store.JobStatusJSON, omitJobs b
 		}
 		writeJSONString(&b, string(id))
 		b.WriteString(`:{`)
-		if !omitJobs {
+		if !omit.OmitJobs {
 			b.WriteString(`"job":`)
 			b.Write(st.Job) // checked by the store
 			b.WriteByte(',')
 		}
 		b.WriteString(`"deployments":`)
 		writeRawMap(&b, st.Deployments, "", func(h string) { skip("deployment of " + string(id) + " on " + h) })
-		b.WriteString(`,"taskStatuses":`)
-		writeRawMap(&b, st.TaskStatuses, drop, func(h string) { skip("task status of " + string(id) + " on " + h) })
+		if !omit.OmitTaskStatuses {
+			b.WriteString(`,"taskStatuses":`)
+			writeRawMap(&b, st.TaskStatuses, drop, func(h string) { skip("task status of " + string(id) + " on " + h) })
+		}
 		b.WriteByte('}')
 	}
 	b.WriteString("}\n")

@@ -81,7 +81,8 @@ func TestJobStatusesReadsEtcdAFewTimes(t *testing.T) {
 }
 
 // The bulk answer, written from the stored JSON, holds for each id exactly what
-// GET /jobs/{id}/status holds, and ?omitJobs=true the same without any job in it.
+// GET /jobs/{id}/status holds, ?omitJobs=true the same without any job in it, and
+// omitTaskStatuses=true without the task statuses.
 func TestJobStatusesAnswerAsJobStatusDoes(t *testing.T) {
 	e := newEnv(t)
 	e.registerHost("h1")
@@ -111,6 +112,7 @@ func TestJobStatusesAnswerAsJobStatusDoes(t *testing.T) {
 	}
 	want := map[model.JobID]any{}
 	wantOmitted := map[model.JobID]any{}
+	wantBare := map[model.JobID]any{}
 	for _, id := range ids {
 		var one map[string]any
 		e.expect(e.do("GET", "/jobs/"+string(id)+"/status", nil), http.StatusOK, "", &one)
@@ -122,8 +124,19 @@ func TestJobStatusesAnswerAsJobStatusDoes(t *testing.T) {
 			delete(ts.(map[string]any), "job")
 		}
 		wantOmitted[id] = again
+		var bare map[string]any // and a third without the task statuses
+		e.expect(e.do("GET", "/jobs/"+string(id)+"/status", nil), http.StatusOK, "", &bare)
+		delete(bare, "job")
+		delete(bare, "taskStatuses")
+		wantBare[id] = bare
 	}
-	for query, want := range map[string]map[model.JobID]any{"": want, "?omitJobs=false": want, "?omitJobs=true": wantOmitted} {
+	for query, want := range map[string]map[model.JobID]any{
+		"":                                       want,
+		"?omitJobs=false":                        want,
+		"?omitJobs=true":                         wantOmitted,
+		"?omitJobs=true&omitTaskStatuses=true":   wantBare,
+		"?omitJobs=false&omitTaskStatuses=false": want,
+	} {
 		var got map[model.JobID]any
 		e.expect(e.do("POST", "/jobs/statuses"+query, ids), http.StatusOK, "", &got)
 		if !reflect.DeepEqual(got, want) {
@@ -133,9 +146,10 @@ func TestJobStatusesAnswerAsJobStatusDoes(t *testing.T) {
 		}
 	}
 	e.expect(e.do("POST", "/jobs/statuses?omitJobs=yes", ids), http.StatusBadRequest, model.StatusBadRequest, nil)
+	e.expect(e.do("POST", "/jobs/statuses?omitTaskStatuses=no", ids), http.StatusBadRequest, model.StatusBadRequest, nil)
 }
 
-func TestParseOmitJobs(t *testing.T) {
+func TestParseBoolParam(t *testing.T) {
 	for _, c := range []struct {
 		in      string
 		want    bool
@@ -148,12 +162,12 @@ func TestParseOmitJobs(t *testing.T) {
 		{"yes", false, true},
 		{"TRUE ", false, true},
 	} {
-		got, err := parseOmitJobs(c.in)
+		got, err := parseBoolParam("omitJobs", c.in)
 		if (err != nil) != c.wantErr || got != c.want {
-			t.Errorf("parseOmitJobs(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.wantErr)
+			t.Errorf("parseBoolParam(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.wantErr)
 		}
-		if err != nil && !strings.Contains(err.Error(), "omitJobs") {
-			t.Errorf("parseOmitJobs(%q): error %q does not name the parameter", c.in, err)
+		if err != nil && !strings.Contains(err.Error(), "omitJobs=") {
+			t.Errorf("parseBoolParam(%q): error %q does not name the parameter", c.in, err)
 		}
 	}
 }
