@@ -82,3 +82,52 @@ func TestCommandsFollowPages(t *testing.T) {
 		t.Fatalf("bad page size: exit %d, stderr %q", r.code, r.err)
 	}
 }
+
+// The tables ask for statuses without their jobs (`jobs` without the task statuses too);
+// `status --json` still shows each task status with its job, as the master holds it, and
+// the job beside them.
+func TestStatusJSONKeepsTheTaskStatusesJobs(t *testing.T) {
+	x := newH(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := x.m.Store.RegisterHost(ctx, "h1", "id-h1"); err != nil {
+		t.Fatal(err)
+	}
+	job, err := model.WithComputedID("withjob", "1", model.Job{Image: "busybox:latest", Env: map[string]string{"K": "V"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.m.Store.CreateJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.m.Store.Deploy(ctx, "h1", model.Deployment{JobID: job.ID}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.m.Store.SetTaskStatus(ctx, "h1", job.ID, model.TaskStatus{Job: &job, Goal: model.GoalStart, State: model.StateRunning, ContainerID: "c1"}, false); err != nil {
+		t.Fatal(err)
+	}
+	r := x.ok("-v", "status")
+	if got := requests(r.err, "POST", "/jobs/statuses"); len(got) != 1 || !strings.Contains(got[0], "omitJobs=true") {
+		t.Fatalf("status asked for statuses with %q, want one request with omitJobs=true", got)
+	}
+	if !strings.Contains(norm(r.out), job.ID.Short()+" h1 START RUNNING c1") {
+		t.Fatalf("status table:\n%s", r.out)
+	}
+	r = x.ok("-v", "jobs")
+	if got := requests(r.err, "POST", "/jobs/statuses"); len(got) != 1 || !strings.Contains(got[0], "omitJobs=true&omitTaskStatuses=true") {
+		t.Fatalf("jobs asked for statuses with %q, want one request without jobs and task statuses", got)
+	}
+	if !strings.Contains(norm(r.out), job.ID.Short()+" withjob 1 1 ") {
+		t.Fatalf("jobs table, want 1 host:\n%s", r.out)
+	}
+	r = x.ok("-v", "status", "--json")
+	if got := requests(r.err, "POST", "/jobs/statuses"); len(got) != 1 || strings.Contains(got[0], "omitJobs") {
+		t.Fatalf("status --json asked for statuses with %q, want one request with the jobs", got)
+	}
+	var st map[model.JobID]model.JobStatus
+	decode(t, r.out, &st)
+	ts := st[job.ID].TaskStatuses["h1"]
+	if st[job.ID].Job == nil || st[job.ID].Job.ID != job.ID || ts.Job == nil || ts.Job.ID != job.ID || ts.Job.Env["K"] != "V" {
+		t.Fatalf("status --json: %s", r.out)
+	}
+}

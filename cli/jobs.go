@@ -223,7 +223,7 @@ func (r *runner) jobs(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := cl.jobs(c.Context, pattern)
+	jobs, statuses, err := cl.jobsWithStatuses(c.Context, pattern, statusParts{omitJobs: true, omitTaskStatuses: true})
 	if err != nil {
 		return err
 	}
@@ -235,10 +235,6 @@ func (r *runner) jobs(c *ucli.Context) error {
 		ids = append(ids, id)
 	}
 	sortJobIDs(ids)
-	statuses, err := cl.jobStatuses(c.Context, ids)
-	if err != nil {
-		return err
-	}
 	if c.Bool("deployed") {
 		kept := ids[:0]
 		for _, id := range ids {

@@ -25,8 +25,11 @@ func newTable(w io.Writer, header ...string) *table {
 
 func (t *table) row(cols ...string) {
 	for i, c := range cols {
-		// A tab or newline inside a cell would break the layout.
-		cols[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		// A tab or newline inside a cell would break the layout. (Checked first: building
+		// a Replacer for every cell of 10,000 rows was a visible share of `helios jobs`.)
+		if strings.ContainsAny(c, "\t\n") {
+			cols[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+		}
 	}
 	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/helios-go/helios/model"
+	"golang.org/x/sync/errgroup"
 )
 
 // envPageSize sets how many entries the CLI asks for per page and how many job ids go in
@@ -80,7 +81,7 @@ func (c *client) jobs(ctx context.Context, q string) (map[model.JobID]model.Job,
 	}
 	out := map[model.JobID]model.Job{}
 	return out, c.getPages(ctx, "/jobs", query, func(data []byte) error {
-		return json.Unmarshal(data, &out) // adds the page's jobs to out
+		return model.UnmarshalJobs(data, out) // adds the page's jobs to out
 	})
 }
 
@@ -104,35 +105,73 @@ func (c *client) hosts(ctx context.Context, pattern string, selectors []string) 
 }
 
 // statusRequestsInFlight bounds the bulk status requests one command has open at once:
-// the master answers them on several cores while the CLI decodes the previous answers.
+// the master answers them on several cores while the CLI reads the next page of jobs and
+// decodes the answers already in.
 const statusRequestsInFlight = 4
 
-// jobStatuses asks for the statuses of ids in requests of at most a page of ids each,
-// sorted, so that each request's ids are close together in the master's key space.
-func (c *client) jobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]model.JobStatus, error) {
-	sorted := slices.Clone(ids)
-	slices.Sort(sorted)
-	chunks := slices.Collect(slices.Chunk(sorted, c.pageLimit()))
-	answers := make([]map[model.JobID]model.JobStatus, len(chunks))
-	errs := make([]error, len(chunks))
-	sem := make(chan struct{}, statusRequestsInFlight)
-	var wg sync.WaitGroup
-	for i, chunk := range chunks {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs[i] = c.call(ctx, http.MethodPost, "/jobs/statuses", nil, chunk, &answers[i])
-		}()
+// statusParts are the parts of job statuses a command does without: the master then
+// neither reads nor sends them (a master that does not know the parameters sends them
+// anyway).
+type statusParts struct {
+	omitJobs         bool // the JobStatus's job and each task status's: tables take the job from the list
+	omitTaskStatuses bool // `helios jobs` counts deployments only
+}
+
+func (p statusParts) query() url.Values {
+	q := url.Values{}
+	if p.omitJobs {
+		q.Set("omitJobs", "true")
 	}
-	wg.Wait()
-	out := make(map[model.JobID]model.JobStatus, len(ids))
-	for i, a := range answers {
-		if errs[i] != nil {
-			return nil, errs[i]
+	if p.omitTaskStatuses {
+		q.Set("omitTaskStatuses", "true")
+	}
+	return q
+}
+
+// jobsWithStatuses lists the jobs matching q (see jobs) with their statuses, less omit.
+// Each page's statuses are asked for as soon as the page is in, while the next page is
+// read, so the status requests overlap the listing instead of following it. Pages come in
+// id order, so each request's ids are close together in the master's key space. The jobs
+// were most of the statuses' bytes (each task status carries its job again).
+func (c *client) jobsWithStatuses(ctx context.Context, q string, omit statusParts) (map[model.JobID]model.Job, map[model.JobID]model.JobStatus, error) {
+	query := url.Values{}
+	if q != "" {
+		query.Set("q", q)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(statusRequestsInFlight)
+	var (
+		mu       sync.Mutex
+		statuses = map[model.JobID]model.JobStatus{}
+	)
+	jobs := map[model.JobID]model.Job{}
+	statusQuery := omit.query()
+	err := c.getPages(gctx, "/jobs", query, func(data []byte) error {
+		page := map[model.JobID]model.Job{}
+		if err := model.UnmarshalJobs(data, page); err != nil {
+			return err
 		}
-		maps.Copy(out, a)
+		maps.Copy(jobs, page)
+		// A master that does not page answers everything at once: split it all the same.
+		for chunk := range slices.Chunk(slices.Sorted(maps.Keys(page)), c.pageLimit()) {
+			g.Go(func() error {
+				var answer map[model.JobID]model.JobStatus
+				if err := c.call(gctx, http.MethodPost, "/jobs/statuses", statusQuery, chunk, &answer); err != nil {
+					return err
+				}
+				mu.Lock()
+				maps.Copy(statuses, answer)
+				mu.Unlock()
+				return nil
+			})
+		}
+		return nil
+	})
+	if werr := g.Wait(); werr != nil {
+		err = werr // the cause: a failed status request also cancels the listing
 	}
-	return out, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return jobs, statuses, nil
 }

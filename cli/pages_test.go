@@ -1,8 +1,17 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/helios-go/helios/model"
 )
 
 func TestParsePageSize(t *testing.T) {
@@ -42,4 +51,74 @@ func FuzzParsePageSize(f *testing.F) {
 			t.Fatalf("error %q does not name %s", err, envPageSize)
 		}
 	})
+}
+
+// The statuses of a page are asked for while the next page is read: the fake master holds
+// the second page back until the first page's statuses have been asked for, with the query
+// that leaves out what the command does without.
+func TestStatusesOfAPageAreAskedWhileTheNextPageIsRead(t *testing.T) {
+	a, b := model.JobID("a:1:"+h1), model.JobID("b:1:"+h1)
+	for _, omit := range []statusParts{{omitJobs: true}, {}, {omitJobs: true, omitTaskStatuses: true}} {
+		firstAsked := make(chan struct{})
+		var once sync.Once
+		var mu sync.Mutex
+		var problems []string
+		problem := func(format string, args ...any) {
+			mu.Lock()
+			problems = append(problems, fmt.Sprintf(format, args...))
+			mu.Unlock()
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Method == http.MethodGet && r.URL.Path == "/jobs" && r.URL.Query().Get("continue") == "":
+				w.Header().Set(model.HeaderContinue, "page2")
+				fmt.Fprintf(w, `{%q:{"id":%q,"image":"busybox"}}`, a, a)
+			case r.Method == http.MethodGet && r.URL.Path == "/jobs":
+				select {
+				case <-firstAsked:
+				case <-time.After(3 * time.Second):
+					problem("page 2 was read before page 1's statuses were asked for")
+				}
+				fmt.Fprintf(w, `{%q:{"id":%q,"image":"busybox"}}`, b, b)
+			case r.Method == http.MethodPost && r.URL.Path == "/jobs/statuses":
+				var ids []model.JobID
+				if err := json.NewDecoder(r.Body).Decode(&ids); err != nil || len(ids) != 1 {
+					problem("statuses asked for %v (%v), want one id a page", ids, err)
+				}
+				q := r.URL.Query()
+				q.Del("user") // every request names the user
+				if got, want := q.Encode(), omit.query().Encode(); got != want {
+					problem("statuses asked for with %q, want %q for %+v", got, want, omit)
+				}
+				if len(ids) > 0 && ids[0] == a {
+					once.Do(func() { close(firstAsked) })
+				}
+				out := map[model.JobID]model.JobStatus{}
+				for _, id := range ids {
+					out[id] = model.JobStatus{Deployments: map[string]model.Deployment{"h1": {JobID: id}}}
+				}
+				_ = json.NewEncoder(w).Encode(out)
+			default:
+				http.NotFound(w, r)
+			}
+		}))
+		c := testClient(srv.URL)
+		c.pageSize = 1
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		jobs, statuses, err := c.jobsWithStatuses(ctx, "", omit)
+		cancel()
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			t.Error(p)
+		}
+		if len(jobs) != 2 || jobs[a].ID != a || jobs[b].ID != b {
+			t.Errorf("jobs %v, want a and b", jobs)
+		}
+		if len(statuses) != 2 || statuses[a].Deployments["h1"].JobID != a || statuses[b].Deployments["h1"].JobID != b {
+			t.Errorf("statuses %v, want those of a and b", statuses)
+		}
+	}
 }

@@ -19,7 +19,10 @@ func (r *runner) status(c *ucli.Context) error {
 		return err
 	}
 	jobRef, hostPattern, full := c.String("job"), c.String("host"), c.Bool("full")
-	jobs, err := cl.jobs(c.Context, jobRef)
+	// The statuses of every listed job are asked for while the list is read, before the
+	// reference picks among them: one job more or less costs less than waiting. The JSON
+	// output shows the task statuses as the master has them, each with its job.
+	jobs, statuses, err := cl.jobsWithStatuses(c.Context, jobRef, statusParts{omitJobs: !r.json})
 	if err != nil {
 		return err
 	}
@@ -37,10 +40,6 @@ func (r *runner) status(c *ucli.Context) error {
 		ids = append(ids, id)
 	}
 	sortJobIDs(ids)
-	statuses, err := cl.jobStatuses(c.Context, ids)
-	if err != nil {
-		return err
-	}
 	type row struct {
 		id   model.JobID
 		host string

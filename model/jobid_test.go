@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,8 @@ func TestJobIDParts(t *testing.T) {
 		{"foo:1", "foo", "1", "", "foo:1:", false},
 		{"foo:1:4f7125bff35d3cecaac237da3ab17efca8a765f9", "foo", "1", "4f7125bff35d3cecaac237da3ab17efca8a765f9", "foo:1:4f7125b", true},
 		{NewJobID("foo", "1", ""), "foo", "1", "", "foo:1:", false},
+		{"foo:1:ab:cd", "foo", "1", "ab:cd", "foo:1:ab:cd", true}, // the hash is all after the second ':'
+		{"::", "", "", "", "::", false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.id), func(t *testing.T) {
@@ -93,4 +96,21 @@ func TestParseNameVersion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzJobIDParts checks that an id's parts are strings.SplitN(id, ":", 3)'s, whatever the id.
+func FuzzJobIDParts(f *testing.F) {
+	for _, s := range []string{"", "a", "a:b", "a:b:c", "a:b:c:d", ":", "::", "a::c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		parts := strings.SplitN(s, ":", 3)
+		for len(parts) < 3 {
+			parts = append(parts, "")
+		}
+		id := JobID(s)
+		if got := []string{id.Name(), id.Version(), id.Hash()}; !slices.Equal(got, parts) {
+			t.Fatalf("parts of %q = %q, want %q", s, got, parts)
+		}
+	})
 }

@@ -58,19 +58,63 @@ func ParseJobJSON(data []byte) (Job, []string, error) {
 
 // UnmarshalJSON reads a job as encoding/json would, except that expires may also be epoch
 // milliseconds (the original's Jackson wrote dates that way) or another ISO-8601 form.
+// encoding/json has checked data before it calls this, and checks it again here: to read
+// many jobs, UnmarshalJobs reads them in one pass.
 func (j *Job) UnmarshalJSON(data []byte) error {
-	type plain Job // no methods: stops the recursion
-	aux := struct {
-		*plain
-		Expires json.RawMessage `json:"expires"` // shadows plain's
-	}{plain: (*plain)(j)}
-	if err := json.Unmarshal(data, &aux); err != nil {
+	w := jobWire{plainJob: plainJob(*j)}
+	err := json.Unmarshal(data, &w)
+	*j = w.job(j.Expires, err == nil)
+	return err
+}
+
+// UnmarshalJobs adds the jobs of a JSON object of jobs by id ({id: Job}, as GET /jobs
+// answers) to into, exactly as json.Unmarshal would through Job.UnmarshalJSON, in one pass
+// over data instead of two.
+func UnmarshalJobs(data []byte, into map[JobID]Job) error {
+	var wire map[JobID]*jobWire
+	if err := json.Unmarshal(data, &wire); err != nil {
 		return err
 	}
-	if aux.Expires == nil {
-		return nil // absent: leave as it was, like any other field
+	for id, w := range wire {
+		if w == nil {
+			into[id] = Job{} // null, as json.Unmarshal reads it into a map
+			continue
+		}
+		into[id] = w.job(nil, true)
 	}
-	dec := json.NewDecoder(bytes.NewReader(aux.Expires))
+	return nil
+}
+
+// plainJob is Job without its methods, so that decoding it does not recurse.
+type plainJob Job
+
+// jobWire is a Job as it is decoded: expires goes to a type that reads all its forms.
+// Being a struct without an UnmarshalJSON of its own, it is decoded in the same pass as
+// what holds it.
+type jobWire struct {
+	plainJob
+	Expires expiresJSON `json:"expires"` // shadows plainJob's
+}
+
+// job is the decoded job; expires as it was before (prev) unless the input set it and
+// decoding went well (ok).
+func (w *jobWire) job(prev *time.Time, ok bool) Job {
+	j := Job(w.plainJob)
+	j.Expires = prev
+	if ok && w.Expires.set {
+		j.Expires = w.Expires.t
+	}
+	return j
+}
+
+// expiresJSON reads an expires value: null, an ISO-8601 string or epoch milliseconds.
+type expiresJSON struct {
+	set bool // the input had the field
+	t   *time.Time
+}
+
+func (e *expiresJSON) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -80,7 +124,7 @@ func (j *Job) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("field \"expires\": %w", err)
 	}
-	j.Expires = t
+	e.set, e.t = true, t
 	return nil
 }
 

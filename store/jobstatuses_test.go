@@ -104,3 +104,44 @@ func TestJobStatusesMatchJobStatusInFewReads(t *testing.T) {
 		t.Errorf("bad id: %v, want an invalid-name error", err)
 	}
 }
+
+// Without the jobs, the JSON statuses hold the same ids, deployments and task statuses as
+// stored, and no job; without the task statuses too, the deployments alone.
+func TestJobStatusesJSONWithoutJobs(t *testing.T) {
+	s, _, _ := newStore(t, store.Config{})
+	ctx := testCtx(t)
+	mustNil(t, "register", s.RegisterHost(ctx, "h1", "id"))
+	a, b := newJob(t, "a", ""), newJob(t, "b", "")
+	for _, j := range []model.Job{a, b} {
+		mustNil(t, "create", s.CreateJob(ctx, j))
+	}
+	mustNil(t, "deploy", s.Deploy(ctx, "h1", model.Deployment{JobID: a.ID}, ""))
+	mustNil(t, "status", s.SetTaskStatus(ctx, "h1", a.ID, model.TaskStatus{Job: &a, State: model.StateRunning}, false))
+	ids := []model.JobID{a.ID, b.ID, newJob(t, "unknown", "").ID}
+	with, err := s.JobStatusesJSON(ctx, ids, store.JobStatusParts{})
+	mustNil(t, "with jobs", err)
+	without, err := s.JobStatusesJSON(ctx, ids, store.JobStatusParts{OmitJobs: true})
+	mustNil(t, "without jobs", err)
+	if len(with) != 2 || len(without) != 2 {
+		t.Fatalf("%d and %d statuses, want the 2 known jobs", len(with), len(without))
+	}
+	for id, w := range with {
+		wo := without[id]
+		if w.Job == nil || wo == nil || wo.Job != nil {
+			t.Fatalf("%s: with jobs %s, without %+v", id, w.Job, wo)
+		}
+		if !reflect.DeepEqual(w.Deployments, wo.Deployments) || !reflect.DeepEqual(w.TaskStatuses, wo.TaskStatuses) {
+			t.Errorf("%s: deployments or task statuses differ without the jobs", id)
+		}
+	}
+	if len(without[a.ID].Deployments) != 1 || len(without[a.ID].TaskStatuses) != 1 || len(without[b.ID].Deployments) != 0 {
+		t.Errorf("a: %+v, b: %+v", without[a.ID], without[b.ID])
+	}
+	bare, err := s.JobStatusesJSON(ctx, ids, store.JobStatusParts{OmitJobs: true, OmitTaskStatuses: true})
+	mustNil(t, "without jobs and task statuses", err)
+	for id, w := range with {
+		if b := bare[id]; b == nil || b.Job != nil || b.TaskStatuses != nil || !reflect.DeepEqual(b.Deployments, w.Deployments) {
+			t.Errorf("%s without jobs and task statuses: %+v, want the deployments alone", id, b)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/helios-go/helios/model"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -17,10 +18,11 @@ import (
 // the whole cluster in one request.
 const scanBudget = 20 * model.MaxPageLimit
 
-// JobEntry is one job of a page.
+// JobEntry is one job of a page: decoded in Job, or, for a JSON query, as stored in JSON.
 type JobEntry struct {
-	ID  model.JobID
-	Job model.Job
+	ID   model.JobID
+	Job  model.Job
+	JSON json.RawMessage
 }
 
 // JobsPage is one page of jobs in id order.
@@ -36,6 +38,9 @@ type JobsQuery struct {
 	After  model.JobID            // start after this id; "" from the first
 	Limit  int                    // at most this many jobs (1 to model.MaxPageLimit)
 	Match  func(model.JobID) bool // nil: every id; else decided on the id alone, before any value is read
+	// JSON leaves the jobs undecoded: each entry's JSON is the stored document, checked to
+	// be a JSON object, for a caller that passes it on (decoding costs far more).
+	JSON bool
 }
 
 // ListJobsPage reads one page of jobs. Without Match it is one range read of Limit keys.
@@ -59,14 +64,10 @@ func (s *Store) ListJobsPage(ctx context.Context, q JobsQuery) (JobsPage, error)
 			return JobsPage{}, err
 		}
 		page := JobsPage{More: resp.More}
+		page.Jobs = make([]JobEntry, 0, len(resp.Kvs))
 		for _, kv := range resp.Kvs {
 			page.Last = model.JobID(Base(string(kv.Key)))
-			var job model.Job
-			if err := decode(string(kv.Key), kv.Value, &job); err != nil {
-				s.skipBad(err)
-				continue
-			}
-			page.Jobs = append(page.Jobs, JobEntry{ID: page.Last, Job: job})
+			s.addJobEntry(&page, q.JSON, string(kv.Key), kv.Value)
 		}
 		return page, nil
 	}
@@ -107,14 +108,27 @@ func (s *Store) ListJobsPage(ctx context.Context, q JobsQuery) (JobsPage, error)
 		if !ok {
 			continue // removed since the scan
 		}
-		var job model.Job
-		if err := decode(k, b, &job); err != nil {
-			s.skipBad(err)
-			continue
-		}
-		page.Jobs = append(page.Jobs, JobEntry{ID: model.JobID(Base(k)), Job: job})
+		s.addJobEntry(&page, q.JSON, k, b)
 	}
 	return page, nil
+}
+
+// addJobEntry appends the job stored at key to the page, decoded or (asJSON) as stored; a
+// value that does not decode (is not a JSON object) is logged and left out.
+func (s *Store) addJobEntry(page *JobsPage, asJSON bool, key string, val []byte) {
+	e := JobEntry{ID: model.JobID(Base(key))}
+	var err error
+	if asJSON {
+		err = checkObject(key, val)
+		e.JSON = val
+	} else {
+		err = decode(key, val, &e.Job)
+	}
+	if err != nil {
+		s.skipBad(err)
+		return
+	}
+	page.Jobs = append(page.Jobs, e)
 }
 
 // pageRange is the key range of a page under dir: names starting with prefix, after the

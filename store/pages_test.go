@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -155,6 +156,35 @@ func TestHostPagesListEveryHostOnce(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("limit %d, %s: %v\nwant %v", limit, name, got, want)
 			}
+		}
+	}
+}
+
+// A JSON page holds each job as stored, which decodes to the job a decoded page holds; a
+// value that is not a JSON object is left out of both, and the listing goes on.
+func TestJobPagesAsJSONHoldTheStoredJobs(t *testing.T) {
+	s, cli, _ := newStore(t, store.Config{})
+	ctx := testCtx(t)
+	for i := range 4 {
+		mustNil(t, "create", s.CreateJob(ctx, newJob(t, fmt.Sprintf("j%d", i), "")))
+	}
+	keys := store.NewKeys("")
+	for id, val := range map[model.JobID]string{"bad:1:0": `{"id":`, "bad:2:0": `["a list"]`} {
+		_, err := cli.Put(ctx, keys.Job(id), val)
+		mustNil(t, "put corrupt value", err)
+	}
+	decoded, err := s.ListJobsPage(ctx, store.JobsQuery{Limit: 10})
+	mustNil(t, "decoded page", err)
+	asJSON, err := s.ListJobsPage(ctx, store.JobsQuery{Limit: 10, JSON: true})
+	mustNil(t, "JSON page", err)
+	if len(decoded.Jobs) != 4 || len(asJSON.Jobs) != 4 {
+		t.Fatalf("pages of %d and %d jobs, want the 4 that decode", len(decoded.Jobs), len(asJSON.Jobs))
+	}
+	for i, e := range asJSON.Jobs {
+		var job model.Job
+		mustNil(t, "decode "+string(e.ID), json.Unmarshal(e.JSON, &job))
+		if e.ID != decoded.Jobs[i].ID || !reflect.DeepEqual(job, decoded.Jobs[i].Job) {
+			t.Errorf("JSON entry %s = %s, decoded entry %s = %+v", e.ID, e.JSON, decoded.Jobs[i].ID, decoded.Jobs[i].Job)
 		}
 	}
 }

@@ -37,7 +37,7 @@ type Store interface {
 	SetGoal(ctx context.Context, host string, id model.JobID, goal model.Goal, token string) error
 	GetDeployment(ctx context.Context, host string, id model.JobID) (*model.Deployment, error)
 	JobStatus(ctx context.Context, id model.JobID) (*model.JobStatus, error)
-	JobStatuses(ctx context.Context, ids []model.JobID) (map[model.JobID]*model.JobStatus, error)
+	JobStatusesJSON(ctx context.Context, ids []model.JobID, omit store.JobStatusParts) (map[model.JobID]*store.JobStatusJSON, error)
 	History(ctx context.Context, id model.JobID) ([]model.TaskStatusEvent, error)
 
 	ListMasters(ctx context.Context) ([]model.MasterInfo, error)

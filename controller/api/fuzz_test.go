@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,19 @@ func FuzzUnmarshalStrict(f *testing.F) {
 		}
 		if err != nil && json.Valid(data) {
 			t.Fatalf("refused valid JSON %q: %v", data, err)
+		}
+	})
+}
+
+// FuzzParseBoolParam checks ?omitJobs= and the like: never panics, and an error names the
+// parameter.
+func FuzzParseBoolParam(f *testing.F) {
+	for _, s := range []string{"", "true", "false", "1", "0", "yes", "T"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if _, err := parseBoolParam("omitJobs", s); err != nil && !strings.Contains(err.Error(), "omitJobs=") {
+			t.Fatalf("parseBoolParam(%q): error %q does not name the parameter", s, err)
 		}
 	})
 }

@@ -81,10 +81,10 @@ func (s *server) streamJobs(w http.ResponseWriter, r *http.Request, list func(af
 	_ = bw.Flush() // a write error is a client gone: nobody is left to tell
 }
 
-// jobEntry is one job of a list being answered.
+// jobEntry is one job of a list being answered, as etcd holds it (a JSON object).
 type jobEntry struct {
 	id  model.JobID
-	job *model.Job
+	job json.RawMessage
 }
 
 func writeEntry(bw *bufio.Writer, e jobEntry) error {
@@ -92,13 +92,9 @@ func writeEntry(bw *bufio.Writer, e jobEntry) error {
 	if err != nil {
 		return err
 	}
-	v, err := json.Marshal(e.job)
-	if err != nil {
-		return err
-	}
 	bw.Write(k)
 	bw.WriteByte(':')
-	_, err = bw.Write(v)
+	_, err = bw.Write(e.job)
 	return err
 }
 

@@ -169,7 +169,7 @@ func (pagingStore) ListJobsPage(_ context.Context, q store.JobsQuery) (store.Job
 		return store.JobsPage{}, errors.New("etcd went away midway")
 	}
 	id := model.JobID("a:1:0123456789abcdef")
-	return store.JobsPage{Jobs: []store.JobEntry{{ID: id, Job: model.Job{ID: id}}}, Last: id, More: true}, nil
+	return store.JobsPage{Jobs: []store.JobEntry{{ID: id, Job: model.Job{ID: id}, JSON: json.RawMessage(`{"id":"` + id + `"}`)}}, Last: id, More: true}, nil
 }
 
 // A streamed list that fails after it started cannot become a 500: the client must see a

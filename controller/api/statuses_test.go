@@ -1,8 +1,11 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +76,129 @@ func TestJobStatusesReadsEtcdAFewTimes(t *testing.T) {
 		host := []string{"h1", "h2"}[i%2]
 		if st.Job == nil || st.Job.ID != id || len(st.Deployments) != 1 || st.Deployments[host].JobID != id || st.TaskStatuses == nil {
 			t.Fatalf("status of %s = %+v, want its job and one deployment on %s", id, st, host)
+		}
+	}
+}
+
+// The bulk answer, written from the stored JSON, holds for each id exactly what
+// GET /jobs/{id}/status holds, ?omitJobs=true the same without any job in it, and
+// omitTaskStatuses=true without the task statuses.
+func TestJobStatusesAnswerAsJobStatusDoes(t *testing.T) {
+	e := newEnv(t)
+	e.registerHost("h1")
+	e.registerHost("h2")
+	ctx := ctxT(t)
+	var ids []model.JobID
+	for _, doc := range []string{
+		`{"id":"a:1","image":"busybox","env":{"K":"V"},"ports":{"http":{"internalPort":80}}}`,
+		`{"id":"b:1","image":"busybox","expires":"2999-01-01T00:00:00Z"}`,
+		`{"id":"c:1","image":"busybox"}`,
+	} {
+		ids = append(ids, e.createJob(doc))
+	}
+	for i, id := range ids[:2] {
+		job, err := e.store.GetJob(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []string{"h1", "h2"}[:i+1] {
+			e.expect(e.do("PUT", "/hosts/"+h+"/jobs/"+string(id), `{"goal":"START"}`), http.StatusOK, model.StatusOK, nil)
+			ts := model.TaskStatus{Job: job, Goal: model.GoalStart, State: model.StateRunning, ContainerID: "c-" + h, Throttled: model.ThrottleNo,
+				Ports: map[string]model.PortMapping{"http": {InternalPort: 80}}, Env: map[string]string{"K": "V"}}
+			if err := e.store.SetTaskStatus(ctx, h, id, ts, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[model.JobID]any{}
+	wantOmitted := map[model.JobID]any{}
+	wantBare := map[model.JobID]any{}
+	for _, id := range ids {
+		var one map[string]any
+		e.expect(e.do("GET", "/jobs/"+string(id)+"/status", nil), http.StatusOK, "", &one)
+		want[id] = one
+		var again map[string]any // a second copy to strip the jobs from
+		e.expect(e.do("GET", "/jobs/"+string(id)+"/status", nil), http.StatusOK, "", &again)
+		delete(again, "job")
+		for _, ts := range again["taskStatuses"].(map[string]any) {
+			delete(ts.(map[string]any), "job")
+		}
+		wantOmitted[id] = again
+		var bare map[string]any // and a third without the task statuses
+		e.expect(e.do("GET", "/jobs/"+string(id)+"/status", nil), http.StatusOK, "", &bare)
+		delete(bare, "job")
+		delete(bare, "taskStatuses")
+		wantBare[id] = bare
+	}
+	for query, want := range map[string]map[model.JobID]any{
+		"":                                       want,
+		"?omitJobs=false":                        want,
+		"?omitJobs=true":                         wantOmitted,
+		"?omitJobs=true&omitTaskStatuses=true":   wantBare,
+		"?omitJobs=false&omitTaskStatuses=false": want,
+	} {
+		var got map[model.JobID]any
+		e.expect(e.do("POST", "/jobs/statuses"+query, ids), http.StatusOK, "", &got)
+		if !reflect.DeepEqual(got, want) {
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			t.Errorf("POST /jobs/statuses%s:\n got %s\nwant %s", query, g, w)
+		}
+	}
+	e.expect(e.do("POST", "/jobs/statuses?omitJobs=yes", ids), http.StatusBadRequest, model.StatusBadRequest, nil)
+	e.expect(e.do("POST", "/jobs/statuses?omitTaskStatuses=no", ids), http.StatusBadRequest, model.StatusBadRequest, nil)
+}
+
+func TestParseBoolParam(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		want    bool
+		wantErr bool
+	}{
+		{"", false, false},
+		{"true", true, false},
+		{"false", false, false},
+		{"1", true, false},
+		{"yes", false, true},
+		{"TRUE ", false, true},
+	} {
+		got, err := parseBoolParam("omitJobs", c.in)
+		if (err != nil) != c.wantErr || got != c.want {
+			t.Errorf("parseBoolParam(%q) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "omitJobs=") {
+			t.Errorf("parseBoolParam(%q): error %q does not name the parameter", c.in, err)
+		}
+	}
+}
+
+// A deployment or task status that is not a JSON object (written by hand into etcd) is
+// left out of the bulk answer, which stays valid JSON and holds everything else.
+func TestJobStatusesLeaveOutCorruptValues(t *testing.T) {
+	e := newEnv(t)
+	e.registerHost("h1")
+	e.registerHost("h2")
+	ctx := ctxT(t)
+	id := e.createJob(`{"id":"a:1","image":"busybox"}`)
+	keys := store.NewKeys("")
+	for _, h := range []string{"h1", "h2"} {
+		e.expect(e.do("PUT", "/hosts/"+h+"/jobs/"+string(id), `{"goal":"START"}`), http.StatusOK, model.StatusOK, nil)
+	}
+	for key, val := range map[string]string{
+		keys.TaskStatus("h1", id): `{"job":{"id":"a:1"},"goal":"START","state":"RUNNING","throttled":"NO"}`,
+		keys.TaskStatus("h2", id): `{"job":{"id":"a:1"},"goal":"START","state":`,
+		keys.Deployment("h2", id): `["not", "a deployment"]`,
+	} {
+		if _, err := e.cli.Put(ctx, key, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, query := range []string{"", "?omitJobs=true"} {
+		var got map[model.JobID]model.JobStatus
+		e.expect(e.do("POST", "/jobs/statuses"+query, []model.JobID{id}), http.StatusOK, "", &got)
+		st := got[id]
+		if len(st.Deployments) != 1 || st.Deployments["h1"].JobID != id || len(st.TaskStatuses) != 1 || st.TaskStatuses["h1"].State != model.StateRunning {
+			t.Errorf("POST /jobs/statuses%s: %+v, want h1's deployment and task status only", query, st)
 		}
 	}
 }
