@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/helios-go/helios/model"
@@ -96,9 +95,9 @@ func (s *server) registerHost(w http.ResponseWriter, r *http.Request) {
 // deregisterHost answers DELETE /hosts/{host}.
 func (s *server) deregisterHost(w http.ResponseWriter, r *http.Request) {
 	host := r.PathValue("host")
-	allowUp, err := parseBoolParam(r, "allowUp")
+	allowUp, err := parseBoolParam("allowUp", r.URL.Query().Get("allowUp"))
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, badRequest("%s", err.Error()))
 		return
 	}
 	err = s.store.DeregisterHost(r.Context(), host, allowUp)
@@ -172,17 +171,4 @@ func fillHostStatus(st model.HostStatus) model.HostStatus {
 		st.Environment = map[string]string{}
 	}
 	return st
-}
-
-// parseBoolParam reads an optional true/false query parameter.
-func parseBoolParam(r *http.Request, name string) (bool, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return false, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, badRequest("query parameter %s=%q: want true or false", name, v)
-	}
-	return b, nil
 }

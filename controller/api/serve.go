@@ -53,8 +53,16 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				Message: "no such endpoint: " + r.Method + " " + r.URL.Path,
 			})
 		}
-	} else if s.hidesTokens(r) {
+	} else if s.hidesTokens(r) && s.streams[pattern] {
 		s.mux.ServeHTTP(&tokenHider{ResponseWriter: rec}, r)
+	} else if s.hidesTokens(r) {
+		// An answer may be written in pieces (GET /jobs streams its pages): hide the tokens
+		// in the whole of it.
+		buf := &bufferedAnswer{header: rec.Header()}
+		s.mux.ServeHTTP(buf, r)
+		rec.Header().Del("Content-Length")
+		rec.WriteHeader(max(buf.code, http.StatusOK))
+		_, _ = rec.Write(hideTokensInLines(buf.body.Bytes())) // a broken connection has nobody to tell
 	} else {
 		s.mux.ServeHTTP(rec, r)
 	}
@@ -139,17 +147,40 @@ type tokenHider struct {
 }
 
 func (t *tokenHider) Write(b []byte) (int, error) {
+	if _, err := t.ResponseWriter.Write(hideTokensInLines(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// hideTokensInLines hides the tokens of each JSON document of b, one per line.
+func hideTokensInLines(b []byte) []byte {
+	if !bytes.Contains(b, []byte(`"token"`)) {
+		return b
+	}
 	lines := bytes.Split(b, []byte{'\n'})
 	for i, l := range lines {
 		if len(bytes.TrimSpace(l)) > 0 && bytes.Contains(l, []byte(`"token"`)) {
 			lines[i] = hideTokens(l)
 		}
 	}
-	if _, err := t.ResponseWriter.Write(bytes.Join(lines, []byte{'\n'})); err != nil {
-		return 0, err
-	}
-	return len(b), nil
+	return bytes.Join(lines, []byte{'\n'})
 }
+
+// bufferedAnswer keeps a whole answer, to be rewritten before it is sent.
+type bufferedAnswer struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (b *bufferedAnswer) Header() http.Header { return b.header }
+func (b *bufferedAnswer) WriteHeader(code int) {
+	if b.code == 0 {
+		b.code = code
+	}
+}
+func (b *bufferedAnswer) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // Unwrap lets http.ResponseController reach the connection (flush, deadlines).
 func (t *tokenHider) Unwrap() http.ResponseWriter { return t.ResponseWriter }
