@@ -125,7 +125,10 @@ func (c *client) doFull(ctx context.Context, method, path string, query url.Valu
 		u.RawQuery = q.Encode()
 		code, header, data, err := c.once1(ctx, method, u.String(), body)
 		switch {
-		case err == nil && code != http.StatusBadGateway && code != http.StatusServiceUnavailable:
+		case err == nil && code != http.StatusBadGateway && code != http.StatusServiceUnavailable &&
+			!(code == http.StatusGatewayTimeout && idempotent(method)):
+			// 504 is retried only where doing it twice is harmless: a write may have
+			// taken effect before the deadline passed.
 			return code, header, data, nil
 		case err != nil && ctx.Err() != nil:
 			return 0, nil, nil, ctx.Err()
@@ -155,6 +158,11 @@ func (c *client) doFull(ctx context.Context, method, path string, query url.Valu
 		case <-time.After(wait):
 		}
 	}
+}
+
+// idempotent tells whether a request may be sent again without changing its effect.
+func idempotent(method string) bool {
+	return method == http.MethodGet || method == http.MethodHead
 }
 
 // nextEndpoint is the master to try next: each attempt moves on to the next one.

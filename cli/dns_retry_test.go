@@ -366,3 +366,30 @@ func TestSaysOnceThatTheMasterIsUnreachable(t *testing.T) {
 		t.Fatalf("503 then answer: exit %d\nstderr %q", r.code, r.err)
 	}
 }
+
+// A 504 (the master's deadline passed while etcd answered) is retried for reads, which are
+// harmless to repeat, and not for writes, which may have taken effect.
+func TestGatewayTimeoutRetriedForReadsOnly(t *testing.T) {
+	env := map[string]string{"HOME": t.TempDir(), "USER": "tester"}
+	var calls, posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+		}
+		if calls.Add(1) <= 2 || r.Method == http.MethodPost {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusGatewayTimeout)
+			_, _ = w.Write([]byte(`{"status":"GATEWAY_TIMEOUT","message":"deadline passed"}`))
+			return
+		}
+		fakeAPI("m").ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	if r := runCLI(t, env, "-z", srv.URL, "--retry-timeout", "5", "masters"); r.code != 0 || strings.TrimSpace(r.out) != "m" || calls.Load() != 3 {
+		t.Fatalf("GET after two 504s: exit %d after %d calls\nstdout %q\nstderr %q", r.code, calls.Load(), r.out, r.err)
+	}
+	r := runCLI(t, env, "-z", srv.URL, "--retry-timeout", "5", "create", "x:1", "busybox")
+	if r.code != 1 || posts.Load() != 1 {
+		t.Fatalf("POST answered 504: exit %d after %d POSTs, want exit 1 after exactly one\nstdout %q\nstderr %q", r.code, posts.Load(), r.out, r.err)
+	}
+}

@@ -25,6 +25,7 @@ const (
 	StatusMethodNotAllowed   = "METHOD_NOT_ALLOWED"
 	StatusRequestTooLarge    = "REQUEST_TOO_LARGE"
 	StatusServiceUnavailable = "SERVICE_UNAVAILABLE"
+	StatusGatewayTimeout     = "GATEWAY_TIMEOUT"
 	StatusInternalError      = "INTERNAL_ERROR"
 )
 

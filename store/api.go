@@ -32,6 +32,8 @@ var (
 	ErrNotPaused               = errors.New("deployment group not paused")
 	ErrTooLarge                = errors.New("too large for one etcd transaction")
 	ErrHostUp                  = errors.New("host is up")
+	// ErrDeadline: the caller's own deadline passed while etcd was answering.
+	ErrDeadline = errors.New("request deadline exceeded")
 )
 
 // Config configures a Store.

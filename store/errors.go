@@ -22,6 +22,11 @@ func etcdError(parent context.Context, op string, err error) error {
 	if parent.Err() != nil && errors.Is(err, context.Canceled) {
 		return fmt.Errorf("etcd %s: %w", op, err)
 	}
+	// The caller's own deadline (not the store's per-call one) passed: etcd may be well,
+	// only slow for this request.
+	if errors.Is(parent.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("etcd %s: %w: %w", op, ErrDeadline, err)
+	}
 	if isUnavailable(err) {
 		return fmt.Errorf("etcd %s: %w: %w", op, ErrUnavailable, err)
 	}

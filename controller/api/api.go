@@ -80,9 +80,15 @@ type Config struct {
 	MaxStreams          int
 	MaxStreamsPerClient int
 	StreamWriteTimeout  time.Duration
-	Now                 func() time.Time // default time.Now
-	heartbeat           time.Duration    // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
+	// RequestDeadline bounds how long one request (not a stream) may take, all its etcd
+	// calls together: past it the answer is 504 (default 30s).
+	RequestDeadline time.Duration
+	Now             func() time.Time // default time.Now
+	heartbeat       time.Duration    // blank line on idle watch streams; default DefaultHeartbeat (tests shorten it)
 }
+
+// DefaultRequestDeadline bounds one request's handling when Config.RequestDeadline is 0.
+const DefaultRequestDeadline = 30 * time.Second
 
 // DefaultMaxBodyBytes bounds request bodies when Config.MaxBodyBytes is 0. Job definitions
 // are a few KiB; a MiB leaves room for bulk status requests naming thousands of hosts.
@@ -138,6 +144,9 @@ func newServer(cfg Config) (*server, error) {
 	}
 	if cfg.MaxStreamsPerClient <= 0 {
 		cfg.MaxStreamsPerClient = DefaultMaxStreamsPerClient
+	}
+	if cfg.RequestDeadline <= 0 {
+		cfg.RequestDeadline = DefaultRequestDeadline
 	}
 	if cfg.StreamWriteTimeout <= 0 {
 		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout

@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -123,8 +125,26 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		})
 	case errors.Is(err, store.ErrInvalidName):
 		writeJSON(w, http.StatusBadRequest, model.ErrorResponse{Status: model.StatusBadRequest, Message: err.Error()})
+	case errors.Is(err, store.ErrDeadline):
+		writeJSON(w, http.StatusGatewayTimeout, model.ErrorResponse{
+			Status:  model.StatusGatewayTimeout,
+			Message: "the request's deadline passed while etcd was answering; it may or may not have taken effect, so check before trying again",
+		})
 	default:
-		s.log.Error("request failed", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
-		writeJSON(w, http.StatusInternalServerError, model.ErrorResponse{Status: model.StatusInternalError, Message: err.Error()})
+		// The details may say more than a caller should learn (keys, paths): they go to the
+		// log only, under an id the caller can quote.
+		id := requestID()
+		s.log.Error("request failed", zap.String("request-id", id), zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Error(err))
+		writeJSON(w, http.StatusInternalServerError, model.ErrorResponse{Status: model.StatusInternalError,
+			Message: "internal error, request id " + id + " (the master's log has the details)"})
 	}
+}
+
+// requestID names one failed request in the answer and in the log.
+func requestID() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(b)
 }

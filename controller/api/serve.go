@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -25,6 +26,11 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	// The mux answers unknown routes and wrong methods in plain text; ask it first which
 	// case this is, and answer those in JSON like every other error.
 	h, pattern := s.mux.Handler(r)
+	if !s.streams[pattern] {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestDeadline)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	refusedCode, status, why := s.browserRefusal(r)
 	var allowed bool
 	switch {
