@@ -30,3 +30,25 @@ func TestDataDirDefaultsAreFixed(t *testing.T) {
 		t.Errorf("without a home, HomeDir(master) = %q: relative to wherever the daemon starts", got)
 	}
 }
+
+func TestCheckEmbeddedClientURL(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		tls bool
+		ok  bool
+	}{
+		{"http://127.0.0.1:2379", false, true},
+		{"http://localhost:2379", false, true},
+		{"http://[::1]:2379", false, true},
+		{"http://0.0.0.0:2379", false, false},
+		{"http://10.0.0.5:2379", false, false},
+		{"https://10.0.0.5:2379", true, true},
+		{"https://10.0.0.5:2379", false, false},
+		{"http://10.0.0.5:2379", true, false},
+		{"not a url", false, false},
+	} {
+		if err := checkEmbeddedClientURL(tc.url, tc.tls); (err == nil) != tc.ok {
+			t.Errorf("checkEmbeddedClientURL(%q, tls=%v) = %v, want ok=%v", tc.url, tc.tls, err, tc.ok)
+		}
+	}
+}
