@@ -150,18 +150,19 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{
+	a := &Agent{
 		cfg:           cfg,
 		log:           cfg.Logger.With(zap.String("host", cfg.Name)),
 		m:             m,
 		ports:         newPortAllocator(cfg.PortRange, cfg.PortFree),
 		wakes:         newWakeSet(),
 		actual:        map[string]Container{},
-		cache:         newDesiredCache(cfg.WatchPrefix),
 		queue:         newWorkQueue[model.JobID](),
 		tasks:         map[model.JobID]*task{},
 		throttleCount: map[model.ThrottleState]int{},
-	}, nil
+	}
+	a.cache = newDesiredCache(cfg.WatchPrefix, a.cachedJob) // it hashes jobs with the agent's spec
+	return a, nil
 }
 
 // Run registers the host and reconciles until ctx ends. It returns an error only when the

@@ -23,6 +23,8 @@ var errNotListed = errors.New("deployments not listed yet")
 type desiredCache struct {
 	mu      sync.Mutex
 	prefix  string // of the deployment keys: <host prefix>jobs/
+	defs    string // of the job copies written with them: <host prefix>jobdefs/
+	hash    func(*model.Job) cachedJob
 	rev     int64  // 0: never filled
 	deps    map[model.JobID]cachedDeployment
 	jobs    map[model.JobID]cachedJob
@@ -39,8 +41,25 @@ type cachedJob struct {
 	specHash string
 }
 
-func newDesiredCache(hostPrefix string) *desiredCache {
-	return &desiredCache{prefix: hostPrefix + "jobs/", deps: map[model.JobID]cachedDeployment{}, jobs: map[model.JobID]cachedJob{}}
+func newDesiredCache(hostPrefix string, hash func(*model.Job) cachedJob) *desiredCache {
+	return &desiredCache{prefix: hostPrefix + "jobs/", defs: hostPrefix + "jobdefs/", hash: hash,
+		deps: map[model.JobID]cachedDeployment{}, jobs: map[model.JobID]cachedJob{}}
+}
+
+// defOf is the job id of a job-copy key, and the job in value when it decodes.
+func (c *desiredCache) defOf(key string, value []byte) (model.JobID, *model.Job, bool) {
+	id, ok := strings.CutPrefix(key, c.defs)
+	if !ok || id == "" || strings.Contains(id, "/") {
+		return "", nil, false
+	}
+	if value == nil {
+		return model.JobID(id), nil, true
+	}
+	var j model.Job
+	if err := json.Unmarshal(value, &j); err != nil {
+		return model.JobID(id), nil, true
+	}
+	return model.JobID(id), &j, true
 }
 
 // jobOf is the job id of a deployment key; false for any other key under the host prefix
@@ -57,7 +76,14 @@ func (c *desiredCache) jobOf(key string) (model.JobID, bool) {
 // It returns false when the cache is already newer.
 func (c *desiredCache) reset(kvs []store.KV, rev int64) bool {
 	deps := map[model.JobID]cachedDeployment{}
+	jobs := map[model.JobID]cachedJob{}
 	for _, kv := range kvs {
+		if id, j, ok := c.defOf(kv.Key, kv.Value); ok {
+			if j != nil {
+				jobs[id] = c.hash(j)
+			}
+			continue
+		}
 		id, ok := c.jobOf(kv.Key)
 		if !ok {
 			continue
@@ -68,7 +94,7 @@ func (c *desiredCache) reset(kvs []store.KV, rev int64) bool {
 		}
 		deps[id] = cachedDeployment{dep: d, modRev: kv.ModRevision}
 	}
-	return c.replace(deps, nil, rev)
+	return c.replace(deps, jobs, rev)
 }
 
 // replace installs deps (and jobs already read with them) as of rev unless the cache is
@@ -118,6 +144,16 @@ func (c *desiredCache) apply(evs []store.Event) []model.JobID {
 			continue // the cache was listed after it (one transaction's events share a revision)
 		}
 		c.rev = max(c.rev, ev.Revision)
+		if id, j, ok := c.defOf(ev.Key, ev.Value); ok {
+			// A job's copy comes in the deployment's transaction: no read of the job.
+			if j != nil && ev.Type != store.EventDelete {
+				if _, known := c.jobs[id]; !known {
+					c.jobs[id] = c.hash(j)
+					c.changed = true
+				}
+			}
+			continue
+		}
 		id, ok := c.jobOf(ev.Key)
 		if !ok {
 			continue

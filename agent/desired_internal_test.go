@@ -8,7 +8,7 @@ import (
 )
 
 func TestDesiredCacheFollowsWatchByRevision(t *testing.T) {
-	c := newDesiredCache("/h/config/hosts/a/")
+	c := newDesiredCache("/h/config/hosts/a/", func(j *model.Job) cachedJob { return cachedJob{job: j} })
 	if _, _, filled := c.desired(); filled {
 		t.Fatal("an empty cache says it is filled")
 	}

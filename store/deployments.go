@@ -12,6 +12,7 @@ import (
 // deployRead is what a deployment change must know first, read at one revision.
 type deployRead struct {
 	job    *model.Job
+	jobRaw []byte // the job's stored JSON, copied under the host at deploy
 	jobRev int64
 	dep    *model.Deployment
 	depRev int64
@@ -44,6 +45,7 @@ func (s *Store) readDeploy(ctx context.Context, op, host string, id model.JobID,
 	if r.job, r.jobRev, err = s.jobFrom(resps[0], id); err != nil {
 		return nil, err
 	}
+	r.jobRaw = resps[0].Kvs[0].Value
 	if !model.TokenMatches(r.job.Token, token) {
 		return nil, fmt.Errorf("job %s: %w", id, ErrForbidden)
 	}
@@ -97,7 +99,8 @@ func (s *Store) Deploy(ctx context.Context, host string, dep model.Deployment, t
 				clientv3.Compare(clientv3.CreateRevision(idKey), ">", 0),
 				clientv3.Compare(clientv3.CreateRevision(depKey), "=", 0),
 			},
-			ops: []clientv3.Op{clientv3.OpPut(depKey, val), clientv3.OpPut(s.keys.JobHost(id, host), "")},
+			ops: []clientv3.Op{clientv3.OpPut(depKey, val), clientv3.OpPut(s.keys.JobHost(id, host), ""),
+				clientv3.OpPut(s.keys.JobDef(host, id), string(r.jobRaw))},
 		}
 		if err := s.reservePorts(c, host, id, r); err != nil {
 			return nil, err
@@ -174,7 +177,7 @@ func (s *Store) Undeploy(ctx context.Context, host string, id model.JobID, token
 func (s *Store) undeployChange(c *change, host string, id model.JobID, depRev int64, ports map[string]portHolder) {
 	depKey := s.keys.Deployment(host, id)
 	c.cmps = append(c.cmps, clientv3.Compare(clientv3.ModRevision(depKey), "=", depRev))
-	c.ops = append(c.ops, clientv3.OpDelete(depKey), clientv3.OpDelete(s.keys.JobHost(id, host)))
+	c.ops = append(c.ops, clientv3.OpDelete(depKey), clientv3.OpDelete(s.keys.JobHost(id, host)), clientv3.OpDelete(s.keys.JobDef(host, id)))
 	for k, holder := range ports {
 		if holder.job == id { // at most maxTxnOps-2: Deploy reserved them in one txn
 			c.cmps = append(c.cmps, clientv3.Compare(clientv3.ModRevision(k), "=", holder.rev))
@@ -294,28 +297,43 @@ func (s *Store) HostDeployments(ctx context.Context, host string) (map[model.Job
 	if err := ValidName("host", host); err != nil {
 		return nil, nil, 0, err
 	}
-	resp, err := s.get(ctx, "host-deployments", s.keys.Deployments(host), clientv3.WithPrefix())
+	resps, rev, err := s.read(ctx, "host-deployments",
+		clientv3.OpGet(s.keys.Deployments(host), clientv3.WithPrefix()),
+		clientv3.OpGet(s.keys.JobDefs(host), clientv3.WithPrefix()))
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	deps := make(map[model.JobID]model.Deployment, len(resp.Kvs))
-	var keys []string
-	for _, kv := range resp.Kvs {
+	deps := make(map[model.JobID]model.Deployment, len(resps[0].Kvs))
+	for _, kv := range resps[0].Kvs {
 		var d model.Deployment
 		if err := decode(string(kv.Key), kv.Value, &d); err != nil {
 			s.skipBad(err)
 			continue
 		}
-		id := model.JobID(Base(string(kv.Key)))
-		deps[id] = d
-		keys = append(keys, s.keys.Job(id))
+		deps[model.JobID(Base(string(kv.Key)))] = d
 	}
-	// Jobs are never rewritten, so reading them after the deployments is consistent.
+	jobs := make(map[model.JobID]model.Job, len(deps))
+	for _, kv := range resps[1].Kvs {
+		var j model.Job
+		if err := decode(string(kv.Key), kv.Value, &j); err != nil {
+			s.skipBad(err)
+			continue
+		}
+		jobs[model.JobID(Base(string(kv.Key)))] = j
+	}
+	// Deployments made by masters before the copies under the host existed: read the jobs
+	// themselves. Jobs are never rewritten, so reading them after the deployments is
+	// consistent.
+	var keys []string
+	for id := range deps {
+		if _, ok := jobs[id]; !ok {
+			keys = append(keys, s.keys.Job(id))
+		}
+	}
 	vals, err := s.getMany(ctx, "host-deployments", keys)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	jobs := make(map[model.JobID]model.Job, len(vals))
 	for k, b := range vals {
 		var j model.Job
 		if err := decode(k, b, &j); err != nil {
@@ -324,5 +342,5 @@ func (s *Store) HostDeployments(ctx context.Context, host string) (map[model.Job
 		}
 		jobs[model.JobID(Base(k))] = j
 	}
-	return deps, jobs, resp.Header.Revision, nil
+	return deps, jobs, rev, nil
 }

@@ -77,6 +77,14 @@ func (k Keys) Deployments(host string) string { return k.Host(host) + "jobs/" }
 // Deployment holds one deployment (JSON model.Deployment).
 func (k Keys) Deployment(host string, id model.JobID) string { return k.Deployments(host) + string(id) }
 
+// JobDefs is the prefix of the definitions of the jobs deployed on one host: a copy of
+// each job written with its deployment, so the agent reads what it runs under its own
+// prefix (the same watch, and no reach into every job's definition).
+func (k Keys) JobDefs(host string) string { return k.Host(host) + "jobdefs/" }
+
+// JobDef holds a copy of a job deployed on the host (JSON model.Job, as stored at Job).
+func (k Keys) JobDef(host string, id model.JobID) string { return k.JobDefs(host) + string(id) }
+
 // Ports is the prefix of the static port reservations of one host.
 func (k Keys) Ports(host string) string { return k.Host(host) + "ports/" }
 

@@ -241,7 +241,7 @@ func (s *Store) writeDeployment(c *change, round *RolloutRound, w model.HostWrit
 	}
 	key := s.keys.Deployment(w.Host, w.Job)
 	if w.Deployment == nil {
-		c.ops = append(c.ops, clientv3.OpDelete(key), clientv3.OpDelete(s.keys.JobHost(w.Job, w.Host)))
+		c.ops = append(c.ops, clientv3.OpDelete(key), clientv3.OpDelete(s.keys.JobHost(w.Job, w.Host)), clientv3.OpDelete(s.keys.JobDef(w.Host, w.Job)))
 		return nil
 	}
 	job := round.World.Jobs[w.Job]
@@ -255,7 +255,11 @@ func (s *Store) writeDeployment(c *change, round *RolloutRound, w model.HostWrit
 	c.cmps = append(c.cmps,
 		clientv3.Compare(clientv3.ModRevision(s.keys.Job(w.Job)), "=", round.jobRevs[w.Job]),
 		clientv3.Compare(clientv3.CreateRevision(s.keys.HostID(w.Host)), ">", 0))
-	c.ops = append(c.ops, clientv3.OpPut(key, v), clientv3.OpPut(s.keys.JobHost(w.Job, w.Host), ""))
+	def, err := encode(job)
+	if err != nil {
+		return err
+	}
+	c.ops = append(c.ops, clientv3.OpPut(key, v), clientv3.OpPut(s.keys.JobHost(w.Job, w.Host), ""), clientv3.OpPut(s.keys.JobDef(w.Host, w.Job), def))
 	for _, pm := range job.Ports {
 		if pm.IsStatic() {
 			ports[model.PortKey(pm.Proto(), *pm.ExternalPort)] = w.Job
