@@ -25,7 +25,7 @@ type desiredCache struct {
 	prefix  string // of the deployment keys: <host prefix>jobs/
 	defs    string // of the job copies written with them: <host prefix>jobdefs/
 	hash    func(*model.Job) cachedJob
-	rev     int64  // 0: never filled
+	rev     int64 // 0: never filled
 	deps    map[model.JobID]cachedDeployment
 	jobs    map[model.JobID]cachedJob
 	changed bool // since the state dir was last written
