@@ -12,6 +12,9 @@ import (
 // swarmServiceLabel is the label Swarm puts on a task's container naming its service.
 const swarmServiceLabel = "com.docker.swarm.service.name"
 
+// swarmBridge is the network `docker swarm init` creates and `docker swarm leave` keeps.
+const swarmBridge = "docker_gwbridge"
+
 // initSwarm makes a one-node swarm on loopback for the Swarm row, and returns why the row
 // is skipped instead: the engine already in a swarm (the bench leaves only a swarm it made,
 // so it does not touch that one) or `docker swarm init` failing here.
@@ -23,6 +26,10 @@ func (lb *latencyBench) initSwarm() (skip string) {
 	if state != "inactive" {
 		return fmt.Sprintf("the engine is already in a swarm (state %q); the bench leaves only a swarm it made", state)
 	}
+	// swarm init makes the docker_gwbridge network and leaving keeps it: remove it at the
+	// end only if it was not there before.
+	_, err = run(lb.ctx, "docker", "network", "inspect", swarmBridge)
+	lb.madeBridge = err != nil
 	if _, err := run(lb.ctx, "docker", "swarm", "init", "--advertise-addr", "127.0.0.1"); err != nil {
 		return fmt.Sprintf("docker swarm init failed: %v", err)
 	}
@@ -67,6 +74,11 @@ func (lb *latencyBench) leaveSwarm(ctx context.Context) {
 		return
 	}
 	lb.swarm = false
+	if lb.madeBridge {
+		if _, err := run(ctx, "docker", "network", "rm", swarmBridge); err != nil {
+			lb.b.Errorf("remove the %s network the swarm made: %v", swarmBridge, err)
+		}
+	}
 }
 
 func fieldsOf(s string) []string { return strings.Fields(s) }

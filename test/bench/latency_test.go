@@ -52,6 +52,8 @@ type latencyBench struct {
 	host   string
 	id     string // the run id: benchLabel's value and part of every name
 	swarm  bool   // a swarm made by this run is up
+	// madeBridge: docker_gwbridge did not exist before this run's swarm init.
+	madeBridge bool
 }
 
 func benchDeployLatency(b *testing.B) {
@@ -238,8 +240,9 @@ func concurrently(n int, f func(i int) error) error {
 	return errors.Join(errs...)
 }
 
-// cleanup undeploys nothing one by one: the solo dies with the test, and every container
-// the run made carries its host label or benchLabel, so those are removed by label.
+// cleanup runs after the solo is killed (it was registered before the solo started, and
+// cleanups run last first), so no agent restarts what it removes: the run's services and
+// swarm, then its containers by their labels (benchLabel, or the solo's host label).
 func (lb *latencyBench) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
