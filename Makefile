@@ -40,9 +40,9 @@ test-e2e: build ## run the end-to-end suites in ./test against real processes an
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/...
 
 .PHONY: bench
-bench: ## run the benchmarks (store micro-benchmarks, hollow agents, 1,000-host rollout, master reads)
+bench: build ## run the benchmarks (store micro-benchmarks, hollow agents, 1,000-host rollout, master reads, deploy latency on Docker)
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+	HELIOS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)
