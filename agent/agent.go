@@ -85,17 +85,22 @@ type Agent struct {
 
 	infoMu sync.Mutex // guards engine and hostInfo
 
-	mu            sync.Mutex
-	tasks         map[model.JobID]*task       // one per job this agent knows of (task.go)
-	actual        map[string]Container        // the host's containers as last listed, by id (reconcile.go)
-	cache         *desiredCache               // the host's deployments and their jobs, fed by the watch (desired.go)
-	lastDesired   map[model.JobID]desiredTask // last deployments read, for etcd outages
-	throttleCount map[model.ThrottleState]int // this agent's share of the gauge
-	pending       []pendingOp                 // status writes waiting for etcd, oldest first
-	savedDesired  string                      // deployments as last written to the state dir
-	hostInfo      model.HostInfo              // last written
-	engine        EngineInfo
-	wg            sync.WaitGroup // workers and watchers
+	mu              sync.Mutex
+	tasks           map[model.JobID]*task       // one per job this agent knows of (task.go)
+	actual          map[string]Container        // the host's containers as last listed, by id (reconcile.go)
+	cache           *desiredCache               // the host's deployments and their jobs, fed by the watch (desired.go)
+	lastDesired     map[model.JobID]desiredTask // last deployments read, for etcd outages
+	throttleCount   map[model.ThrottleState]int // this agent's share of the gauge
+	pending         []pendingOp                 // status writes waiting for etcd, oldest first (outage.go)
+	pendingSeq      uint64                      // last seq given to a queued write
+	pendingGen      uint64                      // changes of pending, to save it only when changed
+	pendingDropped  map[model.JobID]int         // writes dropped per task since the queue was last empty
+	pendingSavedGen uint64                      // pendingGen as last saved to the state dir; guarded by pendingFileMu too
+	pendingFileMu   sync.Mutex                  // serialises saves of the queue (outagequeue.go)
+	savedDesired    string                      // deployments as last written to the state dir
+	hostInfo        model.HostInfo              // last written
+	engine          EngineInfo
+	wg              sync.WaitGroup // workers and watchers
 }
 
 // New checks cfg and fills defaults.
@@ -188,6 +193,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	} else if deps != nil {
 		a.lastDesired = a.toDesired(deps, jobs)
 	}
+	a.loadPendingQueue()
 	engine, err := a.cfg.Runtime.Info(ctx)
 	if err != nil {
 		return fmt.Errorf("container runtime: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/helios-go/helios/model"
@@ -17,9 +18,10 @@ import (
 // read (kept in memory and in the state dir), and the task statuses it writes meanwhile
 // are queued, in order, and written — history events included — once etcd answers again.
 
-// maxPending bounds the queue; the oldest writes go first (the latest status of every
-// task is what matters; history keeps only the last 30 events per task anyway).
-const maxPending = 1000
+// maxPendingPerTask bounds each task's share of the queue: its oldest writes go first (the
+// latest status of every task is what matters, and history keeps only the last 30 events
+// per task by default). A task's whole queue fits one transaction (maxBatch).
+const maxPendingPerTask = maxBatch
 
 // pendingOp is one queued status write or deletion.
 type pendingOp struct {
@@ -27,13 +29,68 @@ type pendingOp struct {
 	status model.TaskStatus
 	at     time.Time // when the status was set (its history event's time)
 	delete bool
+	seq    uint64 // its place in the queue, so flush removes what it wrote even if ops were dropped meanwhile
 }
 
+// enqueueLocked queues op, dropping the task's oldest op beyond maxPendingPerTask. The
+// caller saves the queue (savePending) once it has released mu. Callers hold mu.
 func (a *Agent) enqueueLocked(op pendingOp) {
+	a.pendingSeq++
+	op.seq = a.pendingSeq
 	a.pending = append(a.pending, op)
-	if len(a.pending) > maxPending {
-		a.pending = a.pending[len(a.pending)-maxPending:]
+	a.pendingGen++
+	n, oldest := 0, -1
+	for i, p := range a.pending {
+		if p.job == op.job {
+			if n++; oldest < 0 {
+				oldest = i
+			}
+		}
 	}
+	if n <= maxPendingPerTask {
+		return
+	}
+	a.pending = slices.Delete(a.pending, oldest, oldest+1)
+	if a.pendingDropped == nil {
+		a.pendingDropped = map[model.JobID]int{}
+	}
+	if a.pendingDropped[op.job]++; a.pendingDropped[op.job] == 1 { // once per task and outage; the total when the queue is written
+		a.log.Warn("status writes queued for etcd exceed the limit: dropping the oldest of the task",
+			zap.String("job-id", string(op.job)), zap.Int("limit", maxPendingPerTask))
+	}
+}
+
+// loadPendingQueue takes up the queue a previous agent left in the state dir: it is
+// written before anything this agent queues, this agent's statuses are timed after it, and
+// each task's last queued status counts as reported (a container found as it says is not
+// reported again).
+func (a *Agent) loadPendingQueue() {
+	ops, err := loadPending(a.cfg.StateDir)
+	if err != nil {
+		a.log.Warn("status writes queued by the previous agent unreadable; lost", zap.Error(err))
+		return
+	}
+	if len(ops) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, op := range ops {
+		a.pendingSeq++
+		op.seq = a.pendingSeq
+		a.pending = append(a.pending, op)
+		t := a.taskLocked(op.job)
+		if op.at.After(t.lastStatusAt) {
+			t.lastStatusAt = op.at
+		}
+		if op.delete {
+			t.reported = nil
+		} else {
+			st := op.status
+			t.reported = &st
+		}
+	}
+	a.log.Info("status writes queued by the previous agent are written first", zap.Int("writes", len(ops)))
 }
 
 // firstPending is the job of the oldest queued write ("" when none): waking it retries
@@ -47,18 +104,21 @@ func (a *Agent) firstPending() model.JobID {
 	return a.pending[0].job
 }
 
-// flush writes queued operations in order until one fails. It reports whether the queue
-// is empty.
+// flush writes queued operations in order, one task's leading run at a time, until one
+// fails. It reports whether the queue is empty. The file in the state dir is rewritten
+// when it stops, not after each write: a write replayed after a crash is skipped.
 func (a *Agent) flush(ctx context.Context) bool {
+	defer a.savePending()
 	for {
 		a.mu.Lock()
 		if len(a.pending) == 0 {
 			a.mu.Unlock()
 			return true
 		}
-		op := a.pending[0]
+		q := a.pending
+		batch := takeBatch(&q)
 		a.mu.Unlock()
-		if err := a.do(ctx, []pendingOp{op}); err != nil {
+		if err := a.do(ctx, batch, true); err != nil {
 			a.m.etcdErrors.Inc()
 			if a.flushFailures++; a.flushFailures == 1 && ctx.Err() == nil {
 				a.log.Warn("queued status writes wait for etcd", zap.Error(err)) // once per outage
@@ -66,9 +126,19 @@ func (a *Agent) flush(ctx context.Context) bool {
 			return false
 		}
 		a.mu.Lock()
-		a.pending = a.pending[1:]
+		done := map[uint64]bool{}
+		for _, op := range batch {
+			done[op.seq] = true
+		}
+		a.pending = slices.DeleteFunc(a.pending, func(op pendingOp) bool { return done[op.seq] })
+		a.pendingGen++
 		if len(a.pending) == 0 {
-			a.log.Info("queued status writes done", zap.Int("failed-tries", a.flushFailures))
+			dropped := 0
+			for _, n := range a.pendingDropped {
+				dropped += n
+			}
+			a.pendingDropped = nil
+			a.log.Info("queued status writes done", zap.Int("failed-tries", a.flushFailures), zap.Int("dropped", dropped))
 			a.flushFailures = 0
 		}
 		a.mu.Unlock()

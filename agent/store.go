@@ -18,6 +18,7 @@ type Store interface {
 	PutHostLabels(ctx context.Context, host string, labels map[string]string) error
 	PutHostEnvironment(ctx context.Context, host string, env map[string]string) error
 	SetTaskStatuses(ctx context.Context, host string, id model.JobID, sts []store.StatusAt) error
+	SetTaskStatusesOnce(ctx context.Context, host string, id model.JobID, sts []store.StatusAt) error
 	TrimTaskHistory(ctx context.Context, host string, id model.JobID) error
 	DeleteTaskStatus(ctx context.Context, host string, id model.JobID) error
 	TaskStatuses(ctx context.Context, host string) (map[model.JobID]model.TaskStatus, error)

@@ -126,9 +126,10 @@ func (a *Agent) writeBatch(ctx context.Context, batch []pendingOp) error {
 	}
 	a.mu.Unlock()
 	if queued {
+		a.savePending()
 		return nil
 	}
-	err := a.do(ctx, batch)
+	err := a.do(ctx, batch, false)
 	if err == nil || ctx.Err() != nil || !errors.Is(err, store.ErrUnavailable) {
 		return err
 	}
@@ -139,11 +140,14 @@ func (a *Agent) writeBatch(ctx context.Context, batch []pendingOp) error {
 		a.enqueueLocked(op)
 	}
 	a.mu.Unlock()
+	a.savePending()
 	return nil
 }
 
 // do writes a batch of one task's statuses (one transaction), or one deletion.
-func (a *Agent) do(ctx context.Context, batch []pendingOp) error {
+// Queued writes (replay) may be in etcd already (see outagequeue.go): they are written with
+// SetTaskStatusesOnce, which skips events already there.
+func (a *Agent) do(ctx context.Context, batch []pendingOp, replay bool) error {
 	id := batch[0].job
 	if batch[0].delete {
 		if err := a.cfg.Store.DeleteTaskStatus(ctx, a.cfg.Name, id); err != nil {
@@ -155,7 +159,11 @@ func (a *Agent) do(ctx context.Context, batch []pendingOp) error {
 	for i, op := range batch {
 		sts[i] = store.StatusAt{Status: op.status, At: op.at}
 	}
-	if err := a.cfg.Store.SetTaskStatuses(ctx, a.cfg.Name, id, sts); err != nil {
+	set := a.cfg.Store.SetTaskStatuses
+	if replay {
+		set = a.cfg.Store.SetTaskStatusesOnce
+	}
+	if err := set(ctx, a.cfg.Name, id, sts); err != nil {
 		return fmt.Errorf("set status %s of %s: %w", batch[len(batch)-1].status.State, id, err)
 	}
 	a.mu.Lock()
