@@ -31,7 +31,7 @@ var (
 	ErrDeploymentGroupNotFound = errors.New("deployment group not found")
 	ErrNotPaused               = errors.New("deployment group not paused")
 	ErrTooLarge                = errors.New("too large for one etcd transaction")
-	ErrHostUp                  = errors.New("host is up")
+	ErrHostUp                  = errors.New("refusing to deregister a host that is UP")
 	// ErrDeadline: the caller's own deadline passed while etcd was answering.
 	ErrDeadline = errors.New("request deadline exceeded")
 )

@@ -89,7 +89,7 @@ func (s *Store) deregisterHost(ctx context.Context, l *Leadership, host string, 
 			return nil, fmt.Errorf("host %s: %w", host, ErrHostNotFound)
 		}
 		if len(resps[2].Kvs) > 0 && !allowUp {
-			return nil, fmt.Errorf("host %s is UP (its agent is running): deregistering it removes every deployment, and the agent then removes their containers: %w", host, ErrHostUp)
+			return nil, fmt.Errorf("host %s: its agent is running, and deregistering the host removes every deployment, so the agent would remove their containers: %w", host, ErrHostUp)
 		}
 		idGuard := clientv3.Compare(clientv3.ModRevision(idKey), "=", resps[0].Kvs[0].ModRevision)
 		var history, index []clientv3.Op
