@@ -124,26 +124,8 @@ func TestEtcdOutage(t *testing.T) {
 func TestAgentStartsDuringEtcdOutage(t *testing.T) {
 	ctx := context.Background()
 	h, e, restartEtcd := outageHarness(t)
-	h.cfg = func(c *agent.Config) {
-		c.KeepUp = nil
-		c.ResyncInterval = 200 * time.Millisecond
-		c.StartupJoinWait = 300 * time.Millisecond
-	}
-	run := func() (stop func()) {
-		a, err := agent.New(h.config())
-		if err != nil {
-			t.Fatal(err)
-		}
-		actx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- a.Run(actx) }()
-		return func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("agent stopped with %v", err)
-			}
-		}
-	}
+	h.cfg = restartableDuringOutage
+	run := func() (stop func()) { return h.runAgent(ctx) }
 	stop := run()
 	h.waitRegistered()
 	keep := h.createJob("keep", nil)
@@ -184,5 +166,31 @@ func TestAgentStartsDuringEtcdOutage(t *testing.T) {
 	})
 	if st, _ := h.status(keep); st.ContainerID != kept.ContainerID || st.State != model.StateRunning {
 		t.Errorf("untouched job's status %+v", st)
+	}
+}
+
+// restartableDuringOutage configures agents that the test starts and stops itself while
+// etcd is down: no up key, quick resyncs, a short wait for etcd at start.
+func restartableDuringOutage(c *agent.Config) {
+	c.KeepUp = nil
+	c.ResyncInterval = 200 * time.Millisecond
+	c.StartupJoinWait = 300 * time.Millisecond
+}
+
+// runAgent runs an agent of h's configuration until the returned stop is called.
+func (h *harness) runAgent(ctx context.Context) (stop func()) {
+	h.t.Helper()
+	a, err := agent.New(h.config())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	actx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(actx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			h.t.Errorf("agent stopped with %v", err)
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/helios-go/helios/agent"
 	"github.com/helios-go/helios/model"
@@ -49,26 +48,9 @@ func queuedStates(t *testing.T, dir string, job model.JobID) []model.State {
 func TestAgentKilledDuringEtcdOutageLosesNoQueuedStatus(t *testing.T) {
 	ctx := context.Background()
 	h, e, restartEtcd := outageHarness(t)
-	h.cfg = func(c *agent.Config) {
-		c.KeepUp = nil
-		c.ResyncInterval = 200 * time.Millisecond
-		c.StartupJoinWait = 300 * time.Millisecond
-	}
-	run := func() (stop func()) {
-		a, err := agent.New(h.config())
-		if err != nil {
-			t.Fatal(err)
-		}
-		actx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- a.Run(actx) }()
-		return func() {
-			cancel() // no flush on the way out: etcd is down, as when the agent is killed
-			if err := <-done; err != nil {
-				t.Errorf("agent stopped with %v", err)
-			}
-		}
-	}
+	h.cfg = restartableDuringOutage
+	// Stopping does not flush: etcd is down, as when the agent is killed.
+	run := func() (stop func()) { return h.runAgent(ctx) }
 	stop := run()
 	h.waitRegistered()
 	crash := h.createJob("crash", nil)
