@@ -41,6 +41,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"unknown command", []string{"frobnicate", "-z", "x"}, []string{"frobnicate", "-z", "x"}},
 		{"help command", []string{"help", "create"}, []string{"help", "--", "create"}},
 		{"completion untouched", []string{"jobs", "x", completionFlag}, []string{"jobs", "x", completionFlag}},
+		{"completion of a partly typed flag lists them all", []string{"deploy", "--no", completionFlag}, []string{"deploy", "-", completionFlag}},
+		{"completion after --", []string{"create", "--", completionFlag}, []string{"create", "--", completionFlag}},
 		{"alias", []string{"unregister", "h1", "--yes"}, []string{"unregister", "--yes", "--", "h1"}},
 		{"status flags", []string{"status", "--job", "foo", "--host", "h", "-f"}, []string{"status", "--job", "foo", "--host", "h", "-f"}},
 		{"value looks like flag", []string{"create", "a:1", "img", "--env", "-x"}, []string{"create", "--env", "-x", "--", "a:1", "img"}},
