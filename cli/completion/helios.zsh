@@ -1,7 +1,7 @@
 #compdef helios
-# zsh completion for helios. Load it with
+# zsh completion for helios. Save it as _helios in a directory of $fpath before compinit
+# runs, or load it after compinit with
 #   source <(helios completion zsh)
-# after compinit, or save it as _helios in a directory of $fpath.
 #
 # helios answers completion requests itself: given the words typed so far followed by
 # --generate-bash-completion it prints the candidates, one a line.
@@ -19,6 +19,10 @@ _helios() {
     _files
   fi
 }
-if (( $+functions[compdef] )); then
+# Autoloaded from $fpath this file is the body of _helios: define it, then complete now.
+# Sourced, it registers the function instead.
+if [[ ${zsh_eval_context[-1]} == loadautofunc ]]; then
+  _helios "$@"
+elif (( $+functions[compdef] )); then
   compdef _helios helios
 fi
