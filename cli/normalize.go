@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -139,9 +140,10 @@ func flagTable(flags []ucli.Flag) map[string]bool {
 // is an unknown flag to urfave, whose parser then leaves the flag set nil and panics in its
 // completion code (urfave/cli#1822). A lone "-" lists every flag of the command instead,
 // and the shell keeps those that start with what was typed.
+// After "--" every word is a positional, and urfave completes nothing.
 func completionArgs(args []string) []string {
 	n := len(args)
-	if n < 2 {
+	if n < 2 || slices.Contains(args, "--") {
 		return args
 	}
 	if partial := args[n-2]; len(partial) > 1 && partial[0] == '-' && partial != "--" {
