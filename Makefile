@@ -4,6 +4,7 @@ BIN       ?= $(CURDIR)/bin
 SOLO_ARGS ?=
 PKGS      ?= ./...
 TEST_TIMEOUT ?= 20m
+IMAGE     ?= helios:dev
 
 .DEFAULT_GOAL := help
 
@@ -22,6 +23,20 @@ run: build ## build and run helios-solo (embedded etcd + master + agent on the l
 .PHONY: busybox-image
 busybox-image: ## import a local busybox:latest from Debian's busybox-static (nothing is pulled; FORCE=1 replaces one Helios did not build)
 	$(GO) run ./test/testimage/cmd/build-busybox $(if $(FORCE),--force)
+
+.PHONY: image
+image: ## build the container image $(IMAGE): static binaries FROM scratch, classic builder, nothing pulled
+	rm -rf $(BIN)/image && mkdir -p $(BIN)/image/rootfs/etc $(BIN)/image/rootfs/tmp $(BIN)/image/rootfs/var/lib/helios
+	chmod 1777 $(BIN)/image/rootfs/tmp
+	printf 'root:x:0:0:root:/root:/nonexistent\nhelios:x:10001:10001:helios:/var/lib/helios:/nonexistent\n' > $(BIN)/image/rootfs/etc/passwd
+	printf 'root:x:0:\nhelios:x:10001:\n' > $(BIN)/image/rootfs/etc/group
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BIN)/image/ ./cmd/...
+	cp deploy/image/Dockerfile $(BIN)/image/
+	DOCKER_BUILDKIT=0 docker build --quiet -t $(IMAGE) $(BIN)/image
+
+.PHONY: test-rules
+test-rules: ## check and unit-test the Prometheus rules of deploy/prometheus with promtool
+	cd deploy/prometheus && promtool check rules helios-rules.yml && promtool test rules helios-rules.test.yml && promtool check config prometheus.yml
 
 .PHONY: test
 test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end on Docker (HELIOS_REQUIRE_DOCKER=1: no Docker skips)

@@ -35,12 +35,26 @@ func (r *runner) run(ctx context.Context, args []string) int {
 	// --json must shape even the errors urfave finds before any Before hook runs (a bad
 	// global flag value), so it is looked for here first.
 	r.json = wantsJSON(normalized)
-	err := app.RunContext(ctx, append([]string{"helios"}, normalized...))
+	err := r.runApp(ctx, app, normalized)
 	if err == nil || errors.Is(err, errDone) {
 		return 0
 	}
 	r.report(err)
 	return 1
+}
+
+// runApp runs the parsed command line. A shell completion request that still trips urfave
+// (a flag with a bad value before the cursor) completes nothing rather than printing a
+// panic into the user's shell.
+func (r *runner) runApp(ctx context.Context, app *ucli.App, args []string) (err error) {
+	if len(args) > 0 && args[len(args)-1] == completionFlag {
+		defer func() {
+			if recover() != nil {
+				err = nil
+			}
+		}()
+	}
+	return app.RunContext(ctx, append([]string{"helios"}, args...))
 }
 
 // wantsJSON tells whether --json is among the flags (before any "--").
@@ -118,6 +132,9 @@ func (r *runner) report(err error) {
 		if e != ae.Message {
 			fmt.Fprintf(r.stderr, "  %s\n", e)
 		}
+	}
+	if ae.Hint != "" {
+		fmt.Fprintln(r.stderr, ae.Hint)
 	}
 	if ue != nil && r.cmd != "" {
 		fmt.Fprintf(r.stderr, "Run 'helios help %s' for usage.\n", r.cmd)
@@ -239,6 +256,9 @@ func (r *runner) source(c *ucli.Context) (masterSource, error) {
 		src.Resolver = r.env("HELIOS_RESOLVER")
 	}
 	src, err := completeSource(src, r.env)
+	if errors.Is(err, errNoMasters) {
+		return src, &apiError{Status: statusUnavailable, Message: err.Error(), Hint: noMastersHint}
+	}
 	if err != nil {
 		return src, &apiError{Status: statusUnavailable, Message: err.Error()}
 	}

@@ -63,6 +63,8 @@ type apiError struct {
 	Message string   `json:"message,omitempty"`
 	Errors  []string `json:"errors,omitempty"`
 	Code    int      `json:"-"` // HTTP status, 0 when not from a master
+	// Hint is ours, never a master's: what the user can do next, printed after the message.
+	Hint string `json:"hint,omitempty"`
 }
 
 func (e *apiError) Error() string {

@@ -222,6 +222,10 @@ func (r *runner) commands() []*ucli.Command {
 	cmds = append(cmds, r.groupCommands()...)
 	for _, c := range cmds {
 		c.Action = r.eachTarget(c.Action)
+	}
+	// Local commands talk to no master, so they run once whatever -z says.
+	cmds = append(cmds, r.completionCommand())
+	for _, c := range cmds {
 		c.OnUsageError = func(_ *ucli.Context, err error, _ bool) error {
 			return &usageError{msg: err.Error()}
 		}

@@ -239,8 +239,17 @@ func TestMastersVersionAndGlobalErrors(t *testing.T) {
 
 	// No master at all.
 	r = x.runRaw("jobs")
-	if r.code != 1 || strings.TrimSpace(r.err) != "no masters specified.  Use the -z or -d option to specify which helios cluster/master to connect to" {
+	// The original's message, then a hint naming helios-solo's address and HELIOS_MASTER.
+	if first, hint, _ := strings.Cut(r.err, "\n"); r.code != 1 || first != "no masters specified.  Use the -z or -d option to specify which helios cluster/master to connect to" ||
+		!strings.Contains(hint, "helios-solo listens on http://127.0.0.1:5801") || !strings.Contains(hint, "export HELIOS_MASTER=http://127.0.0.1:5801") {
 		t.Fatalf("no masters: %d %q", r.code, r.err)
+	}
+	// With --json the hint is a field of the error object.
+	r = x.runRaw("--json", "jobs")
+	var noMasters map[string]string
+	decode(t, r.out, &noMasters)
+	if !strings.HasPrefix(noMasters["message"], "no masters specified.") || !strings.Contains(noMasters["hint"], "export HELIOS_MASTER=") {
+		t.Fatalf("no masters, --json: %q", r.out)
 	}
 	// HELIOS_MASTER and ~/.helios/config find it.
 	x.env["HELIOS_MASTER"] = x.m.URL

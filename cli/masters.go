@@ -17,6 +17,14 @@ import (
 // errNoMasters is the original's message when no master was given by any means.
 var errNoMasters = errors.New("no masters specified.  Use the -z or -d option to specify which helios cluster/master to connect to")
 
+// noMastersHint follows errNoMasters: a new user has usually just started helios-solo (make
+// run), so the hint names its address and the variable that makes it the default.
+const noMastersHint = "helios-solo listens on " + soloURL + ": try `helios -z " + soloURL + " hosts`,\n" +
+	"or `export HELIOS_MASTER=" + soloURL + "` to make it the default (or masterEndpoints in ~/.helios/config)."
+
+// soloURL is where helios-solo and helios-master serve the API by default.
+const soloURL = "http://127.0.0.1:5801"
+
 // masterSource says where masters come from, in the order the original looks: flags,
 // then HELIOS_MASTER, then ~/.helios/config.
 type masterSource struct {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
@@ -26,7 +27,7 @@ const completionFlag = "--generate-bash-completion"
 // Unknown commands and shell completion requests are returned unchanged.
 func normalizeArgs(args []string, spec argSpec) []string {
 	if len(args) > 0 && args[len(args)-1] == completionFlag {
-		return args
+		return completionArgs(args)
 	}
 	var globals, cmdFlags, pos, rest []string
 	var cmdSpec map[string]bool
@@ -133,4 +134,22 @@ func flagTable(flags []ucli.Flag) map[string]bool {
 		}
 	}
 	return t
+}
+
+// completionArgs prepares a shell completion request. A partly typed flag ("deploy --no")
+// is an unknown flag to urfave, whose parser then leaves the flag set nil and panics in its
+// completion code (urfave/cli#1822). A lone "-" lists every flag of the command instead,
+// and the shell keeps those that start with what was typed.
+// After "--" every word is a positional, and urfave completes nothing.
+func completionArgs(args []string) []string {
+	n := len(args)
+	if n < 2 || slices.Contains(args, "--") {
+		return args
+	}
+	if partial := args[n-2]; len(partial) > 1 && partial[0] == '-' && partial != "--" {
+		out := append([]string(nil), args...)
+		out[n-2] = "-"
+		return out
+	}
+	return args
 }

@@ -41,6 +41,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"unknown command", []string{"frobnicate", "-z", "x"}, []string{"frobnicate", "-z", "x"}},
 		{"help command", []string{"help", "create"}, []string{"help", "--", "create"}},
 		{"completion untouched", []string{"jobs", "x", completionFlag}, []string{"jobs", "x", completionFlag}},
+		{"completion of a partly typed flag lists them all", []string{"deploy", "--no", completionFlag}, []string{"deploy", "-", completionFlag}},
+		{"completion after --", []string{"create", "--", completionFlag}, []string{"create", "--", completionFlag}},
 		{"alias", []string{"unregister", "h1", "--yes"}, []string{"unregister", "--yes", "--", "h1"}},
 		{"status flags", []string{"status", "--job", "foo", "--host", "h", "-f"}, []string{"status", "--job", "foo", "--host", "h", "-f"}},
 		{"value looks like flag", []string{"create", "a:1", "img", "--env", "-x"}, []string{"create", "--env", "-x", "--", "a:1", "img"}},
@@ -74,9 +76,23 @@ func FuzzNormalizeArgs(f *testing.F) {
 	f.Add("create\x00a:1\x00img\x00--env\x00A=b\x00--\x00sh\x00-c\x00--env")
 	f.Add("jobs\x00-z\x00u\x00-vv\x00x")
 	f.Add("--\x00create")
+	f.Add("deploy\x00--no\x00" + completionFlag)
+	f.Add("create\x00--\x00-x\x00" + completionFlag)
 	f.Fuzz(func(t *testing.T, joined string) {
 		in := strings.Split(joined, "\x00")
 		out := normalizeArgs(in, spec)
+		// A completion request is left as it is, but for a partly typed flag before the
+		// cursor, which becomes "-" (and nothing changes after a "--").
+		if n := len(in); in[n-1] == completionFlag {
+			want := slices.Clone(in)
+			if n >= 2 && len(in[n-2]) > 1 && in[n-2][0] == '-' && !slices.Contains(in, "--") {
+				want[n-2] = "-"
+			}
+			if !slices.Equal(out, want) {
+				t.Fatalf("completion request %q -> %q, want %q", in, out, want)
+			}
+			return
+		}
 		// Nothing after the user's "--" is touched, and no argument is lost or invented.
 		if i := slices.Index(in, "--"); i >= 0 {
 			tail := in[i+1:]
