@@ -27,6 +27,9 @@ func etcdError(parent context.Context, op string, err error) error {
 	if errors.Is(parent.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("etcd %s: %w: %w", op, ErrDeadline, err)
 	}
+	if errors.Is(err, rpctypes.ErrPermissionDenied) || errors.Is(err, rpctypes.ErrGRPCPermissionDenied) {
+		return fmt.Errorf("etcd %s: %w: %w", op, ErrPermissionDenied, err)
+	}
 	if isUnavailable(err) {
 		return fmt.Errorf("etcd %s: %w: %w", op, ErrUnavailable, err)
 	}

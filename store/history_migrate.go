@@ -10,8 +10,9 @@ import (
 )
 
 // migrateBatch is how many legacy keys one transaction moves: two operations each (the
-// put in the per-host layout and the delete) and one compare each, within maxTxnOps.
-const migrateBatch = maxTxnOps / 2
+// put in the per-host layout and the delete) and one compare each, within the maxTxnOps-1
+// etcd leaves a transaction nested in the leader's fence.
+const migrateBatch = (maxTxnOps - 1) / 2
 
 // MigrateHistory moves every key of the legacy history layout
 // (history/jobs/<id>/<host>/<ts>) to the per-host layout (history/hosts/<host>/jobs/<id>/<ts>)
