@@ -36,7 +36,8 @@ func (s *Store) EnsureClusterID(ctx context.Context, id string) error {
 			return err
 		}
 		if len(kvs) == 0 {
-			return fmt.Errorf("%s is not set and this etcd user may not set it: start helios-master with --cluster-id %s first: %w", key, id, ErrConflict)
+			// Not a mismatch: unknown yet. Callers treat it as they treat an outage.
+			return fmt.Errorf("%s is not set and this etcd user may not set it (a master started with --cluster-id %s does): %w", key, id, ErrUnavailable)
 		}
 	case err != nil:
 		return err
