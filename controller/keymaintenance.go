@@ -12,8 +12,8 @@ import (
 
 // maintainKeys is the leader loop that brings etcd's keys to this version's layout once per
 // term, then rests until the term ends:
-//   - it creates the cluster uid (config/cluster-uid) when no agent did: with etcd
-//     authentication on, agents may only read it;
+//   - with etcd authentication on, it creates the cluster uid (config/cluster-uid) when no
+//     agent did: agents may then only read it;
 //   - it moves history from the legacy layout to the per-host one (store.MigrateHistory).
 //     Older agents still running keep writing the legacy layout, which readers merge in;
 //     the next term's run moves that too.
@@ -23,6 +23,11 @@ import (
 func maintainKeys(st *store.Store, log *zap.Logger) LeaderLoop {
 	return func(ctx context.Context, l *store.Leadership) error {
 		uid := func() error {
+			// Without etcd authentication the first agent creates it, proposing the id its
+			// state dir remembers (which puts the same id back after etcd lost it).
+			if on, err := st.AuthEnabled(ctx); err != nil || !on {
+				return err
+			}
 			b := make([]byte, 16)
 			_, _ = rand.Read(b) // crypto/rand never fails on Linux
 			_, err := st.EnsureClusterUID(ctx, hex.EncodeToString(b))
