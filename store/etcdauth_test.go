@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,6 +215,24 @@ func TestEtcdAuthRemoveAndRotate(t *testing.T) {
 	}
 	b2 := storetest.OpenAs(t, c.e, store.AgentUser("b"), "b-pw2", store.Config{})
 	mustNil(t, "b with its new password", b2.RegisterHost(ctx, "b", "id-b"))
+
+	// Re-applying a role with another SkyDNS path revokes the old range.
+	mustNil(t, "b with another skydns path", c.root.AddAgentUser(ctx, "b", "b-pw2", "/dns"))
+	list, err := c.root.ListAuth(ctx)
+	mustNil(t, "list", err)
+	for _, u := range list {
+		if u.Name != store.AgentUser("b") {
+			continue
+		}
+		var keys []string
+		for _, g := range u.Grants {
+			keys = append(keys, g.Key)
+		}
+		joined := strings.Join(keys, " ")
+		if !strings.Contains(joined, "/dns/") || strings.Contains(joined, "/skydns/") || len(keys) != 7 {
+			t.Errorf("b's ranges after re-applying with /dns: %v", keys)
+		}
+	}
 
 	mustNil(t, "remove a", c.root.RemoveUser(ctx, store.AgentUser("a")))
 	wantErr(t, "remove a twice", c.root.RemoveUser(ctx, store.AgentUser("a")), store.ErrNotFound)
