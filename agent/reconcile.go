@@ -247,6 +247,15 @@ func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error
 		if errors.Is(err, store.ErrJobNotFound) {
 			continue // left alone, as plan does with a deployment without a readable job
 		}
+		if errors.Is(err, store.ErrPermissionDenied) {
+			// The deployment came from a master older than the jobdefs copy, and with etcd
+			// authentication on this agent may not read config/jobs/. Retrying cannot help
+			// soon; only a redeploy by a current master writes the copy.
+			a.log.Error("the deployment has no copy of its job under this host's keys (deployed by an older master) and this agent's etcd user may not read the job itself: undeploy and deploy the job again",
+				zap.String("job-id", string(id)), zap.Error(err))
+			a.wakes.jobAfter(id, a.cfg.ResyncInterval)
+			continue
+		}
 		if err != nil {
 			// Left alone this pass; tried again soon.
 			a.m.etcdErrors.Inc()

@@ -182,6 +182,7 @@ func (m *Master) Run(ctx context.Context) error {
 		errc <- campaign(ctx, m.cfg.Store, m.cfg.Name, m.cfg.LeaderTTL, m.log.Named("leader"), m.m.leader,
 			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.cfg.AgentReapingTimeout, m.log.Named("hosts-down")),
 			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")),
+			maintainKeys(m.cfg.Store, m.log.Named("keys")),
 			newRollouts(m.cfg.Store, m.cfg.Name, m.log.Named("rollouts"), m.m).run)
 	}()
 

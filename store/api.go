@@ -34,6 +34,9 @@ var (
 	ErrHostUp                  = errors.New("refusing to deregister a host that is UP")
 	// ErrDeadline: the caller's own deadline passed while etcd was answering.
 	ErrDeadline = errors.New("request deadline exceeded")
+	// ErrPermissionDenied: etcd authentication is on and this process's etcd user may not
+	// read or write the key (see docs/etcd-keys.md for what each role may touch).
+	ErrPermissionDenied = errors.New("etcd permission denied")
 )
 
 // Config configures a Store.

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -26,13 +28,24 @@ func (s *Store) EnsureClusterID(ctx context.Context, id string) error {
 			Commit()
 		return err
 	})
-	if err != nil {
+	var kvs []*mvccpb.KeyValue
+	switch {
+	case errors.Is(err, ErrPermissionDenied):
+		// An agent's etcd user may read the key but not create it: check only.
+		if kvs, err = s.readOnly(ctx, "cluster-id", key); err != nil {
+			return err
+		}
+		if len(kvs) == 0 {
+			// Not a mismatch: unknown yet. Callers treat it as they treat an outage.
+			return fmt.Errorf("%s is not set and this etcd user may not set it (a master started with --cluster-id %s does): %w", key, id, ErrUnavailable)
+		}
+	case err != nil:
 		return err
-	}
-	if resp.Succeeded {
+	case resp.Succeeded:
 		return nil
+	default:
+		kvs = resp.Responses[0].GetResponseRange().Kvs
 	}
-	kvs := resp.Responses[0].GetResponseRange().Kvs
 	if len(kvs) == 1 && string(kvs[0].Value) == id {
 		return nil
 	}
@@ -63,15 +76,35 @@ func (s *Store) EnsureClusterUID(ctx context.Context, proposed string) (string, 
 			Commit()
 		return err
 	})
-	if err != nil {
+	var kvs []*mvccpb.KeyValue
+	switch {
+	case errors.Is(err, ErrPermissionDenied):
+		// An agent's etcd user may read the key but not create it: the leader creates it
+		// (controller's maintainKeys). Until then the caller retries as during an outage.
+		if kvs, err = s.readOnly(ctx, "cluster-uid", key); err != nil {
+			return "", err
+		}
+		if len(kvs) == 0 {
+			return "", fmt.Errorf("%s does not exist yet and this etcd user may not create it; the masters' leader creates it: %w", key, ErrUnavailable)
+		}
+	case err != nil:
 		return "", err
-	}
-	if resp.Succeeded {
+	case resp.Succeeded:
 		return proposed, nil
+	default:
+		kvs = resp.Responses[0].GetResponseRange().Kvs
 	}
-	kvs := resp.Responses[0].GetResponseRange().Kvs
 	if len(kvs) != 1 || len(kvs[0].Value) == 0 {
 		return "", fmt.Errorf("%s is empty: %w", key, ErrConflict)
 	}
 	return string(kvs[0].Value), nil
+}
+
+// readOnly reads one key, for the checks a process without write permission makes instead.
+func (s *Store) readOnly(ctx context.Context, op, key string) ([]*mvccpb.KeyValue, error) {
+	resp, err := s.get(ctx, op, key)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Kvs, nil
 }

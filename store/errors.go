@@ -27,6 +27,9 @@ func etcdError(parent context.Context, op string, err error) error {
 	if errors.Is(parent.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("etcd %s: %w: %w", op, ErrDeadline, err)
 	}
+	if isDenied(err) {
+		return fmt.Errorf("etcd %s: %w: %w", op, ErrPermissionDenied, err)
+	}
 	if isUnavailable(err) {
 		return fmt.Errorf("etcd %s: %w: %w", op, ErrUnavailable, err)
 	}
@@ -56,4 +59,17 @@ func isUnavailable(err error) bool {
 
 func unavailableCode(c codes.Code) bool {
 	return c == codes.Unavailable || c == codes.DeadlineExceeded
+}
+
+// isDenied tells whether etcd refused the request for want of a permission, of valid
+// credentials (a removed user, a changed password), or of any credentials at all while
+// authentication is on.
+func isDenied(err error) bool {
+	for _, e := range []error{rpctypes.ErrPermissionDenied, rpctypes.ErrGRPCPermissionDenied,
+		rpctypes.ErrAuthFailed, rpctypes.ErrGRPCAuthFailed, rpctypes.ErrUserEmpty, rpctypes.ErrGRPCUserEmpty} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

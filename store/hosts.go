@@ -61,7 +61,8 @@ func (s *Store) RegisterHost(ctx context.Context, host, id string) error {
 }
 
 // DeregisterHost forgets a host: its configuration (id, deployments, port reservations),
-// its observed state, the reverse-index entries of its deployments and their history on it.
+// its observed state, the reverse-index entries of its deployments and its history (all of
+// the per-host layout, and the legacy layout's ranges of the jobs deployed on it).
 // The last transaction is guarded by the id key and by no deployment having been written
 // since they were listed, so a racing deploy cannot leave a dangling reverse-index entry.
 // History goes first in chunks of at most maxTxnOps operations; losing it early is harmless.
@@ -95,12 +96,13 @@ func (s *Store) deregisterHost(ctx context.Context, l *Leadership, host string, 
 		var history, index []clientv3.Op
 		for _, kv := range resps[1].Kvs {
 			id := model.JobID(Base(string(kv.Key)))
-			history = append(history, clientv3.OpDelete(s.keys.HostHistory(id, host), clientv3.WithPrefix()))
+			history = append(history, clientv3.OpDelete(s.keys.LegacyHostHistory(id, host), clientv3.WithPrefix()))
 			index = append(index, clientv3.OpDelete(s.keys.JobHost(id, host)))
 		}
 		last := []clientv3.Op{
 			clientv3.OpDelete(s.keys.Host(host), clientv3.WithPrefix()),
 			clientv3.OpDelete(s.keys.HostStatus(host), clientv3.WithPrefix()),
+			clientv3.OpDelete(s.keys.HostHistoryRoot(host), clientv3.WithPrefix()),
 		}
 		// The index entries go with the final transaction when they fit, else before it.
 		if len(index)+len(last) <= maxTxnOps-1 {

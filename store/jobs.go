@@ -89,10 +89,13 @@ func (s *Store) ListJobs(ctx context.Context) (map[model.JobID]model.Job, error)
 	return jobs, nil
 }
 
-// RemoveJob deletes a job and its history. It refuses with ErrForbidden when token is not
-// the job's, and with ErrStillInUse while any host has it deployed. One transaction, guarded
+// RemoveJob deletes a job and its history (both layouts: the legacy prefix, and the job's
+// range under every registered host). It refuses with ErrForbidden when token is not the
+// job's, and with ErrStillInUse while any host has it deployed. Every transaction is guarded
 // by the job key's ModRevision and by the job's reverse index being empty, so a deploy that
 // races the removal makes the removal fail rather than leave a deployment of a missing job.
+// The job key goes with the last one; history ranges that do not fit it go first, in chunks
+// (losing history early is harmless).
 func (s *Store) RemoveJob(ctx context.Context, id model.JobID, token string) error {
 	if err := ValidName("job id", string(id)); err != nil {
 		return err
@@ -101,7 +104,8 @@ func (s *Store) RemoveJob(ctx context.Context, id model.JobID, token string) err
 	return s.guarded(ctx, "remove-job", nil, func(ctx context.Context) (*change, error) {
 		resps, _, err := s.read(ctx, "remove-job",
 			clientv3.OpGet(jobKey),
-			clientv3.OpGet(hostsPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()))
+			clientv3.OpGet(hostsPrefix, clientv3.WithPrefix(), clientv3.WithKeysOnly()),
+			clientv3.OpGet(s.keys.Hosts(), clientv3.WithPrefix(), clientv3.WithKeysOnly()))
 		if err != nil {
 			return nil, err
 		}
@@ -120,15 +124,23 @@ func (s *Store) RemoveJob(ctx context.Context, id model.JobID, token string) err
 			sort.Strings(names)
 			return nil, fmt.Errorf("job %s is deployed on %s: %w", id, strings.Join(names, ", "), ErrStillInUse)
 		}
-		return &change{
-			cmps: []clientv3.Cmp{
-				clientv3.Compare(clientv3.ModRevision(jobKey), "=", rev),
-				clientv3.Compare(clientv3.CreateRevision(hostsPrefix), "=", 0).WithPrefix(),
-			},
-			ops: []clientv3.Op{
-				clientv3.OpDelete(jobKey),
-				clientv3.OpDelete(s.keys.History(id), clientv3.WithPrefix()),
-			},
-		}, nil
+		cmps := []clientv3.Cmp{
+			clientv3.Compare(clientv3.ModRevision(jobKey), "=", rev),
+			clientv3.Compare(clientv3.CreateRevision(hostsPrefix), "=", 0).WithPrefix(),
+		}
+		history := []clientv3.Op{clientv3.OpDelete(s.keys.LegacyHistory(id), clientv3.WithPrefix())}
+		for _, kv := range resps[2].Kvs {
+			if h, rest, ok := splitUnder(s.keys.Hosts(), string(kv.Key)); ok && rest == "id" {
+				history = append(history, clientv3.OpDelete(s.keys.HostHistory(id, h), clientv3.WithPrefix()))
+			}
+		}
+		for len(history) > maxTxnOps-1 {
+			chunk := &change{cmps: cmps, ops: history[:maxTxnOps]}
+			if ok, err := s.commit(ctx, "remove-job", nil, chunk); err != nil || !ok {
+				return chunk, err // !ok: its compares fail again in guarded, which reads afresh
+			}
+			history = history[maxTxnOps:]
+		}
+		return &change{cmps: cmps, ops: append(history, clientv3.OpDelete(jobKey))}, nil
 	})
 }

@@ -118,7 +118,7 @@ func TestRemoveJob(t *testing.T) {
 	mustNil(t, "remove", s.RemoveJob(ctx, job.ID, "secret"))
 	_, err = s.GetJob(ctx, job.ID)
 	wantErr(t, "get removed job", err, store.ErrJobNotFound)
-	if keys := keysUnder(t, cli, s.Keys().History(job.ID)); len(keys) != 0 {
+	if keys := append(keysUnder(t, cli, s.Keys().HostHistory(job.ID, "h1")), keysUnder(t, cli, s.Keys().LegacyHistory(job.ID))...); len(keys) != 0 {
 		t.Errorf("history left after removal: %v", keys)
 	}
 	wantErr(t, "remove twice", s.RemoveJob(ctx, job.ID, "secret"), store.ErrJobNotFound)

@@ -145,15 +145,39 @@ func (k Keys) DeploymentGroupStatus(name string) string { return k.DeploymentGro
 
 // ---- history ----
 
-// History is the prefix of a job's history on every host.
-func (k Keys) History(id model.JobID) string { return k.root + "/history/jobs/" + string(id) + "/" }
+// HostHistories is the prefix of every host's task history.
+func (k Keys) HostHistories() string { return k.root + "/history/hosts/" }
+
+// HostHistoryRoot is the prefix of all of one host's history: what that host's agent may
+// write when etcd authentication is on, and what deregistering the host deletes.
+func (k Keys) HostHistoryRoot(host string) string { return k.HostHistories() + host + "/" }
 
 // HostHistory is the prefix of a job's history on one host.
-func (k Keys) HostHistory(id model.JobID, host string) string { return k.History(id) + host + "/" }
+func (k Keys) HostHistory(id model.JobID, host string) string {
+	return k.HostHistoryRoot(host) + "jobs/" + string(id) + "/"
+}
 
 // HistoryEvent is one event; the zero-padded nanosecond time makes key order time order.
 func (k Keys) HistoryEvent(id model.JobID, host string, unixNano int64) string {
 	return fmt.Sprintf("%s%020d", k.HostHistory(id, host), unixNano)
+}
+
+// LegacyHistories is the prefix of the history layout before per-host history
+// (history/jobs/<id>/<host>/<ts>): older agents still write there, readers merge it in,
+// and the leader moves what it finds to the per-host layout (MigrateHistory).
+func (k Keys) LegacyHistories() string { return k.root + "/history/jobs/" }
+
+// LegacyHistory is the prefix of a job's history on every host in the legacy layout.
+func (k Keys) LegacyHistory(id model.JobID) string { return k.LegacyHistories() + string(id) + "/" }
+
+// LegacyHostHistory is the prefix of a job's history on one host in the legacy layout.
+func (k Keys) LegacyHostHistory(id model.JobID, host string) string {
+	return k.LegacyHistory(id) + host + "/"
+}
+
+// LegacyHistoryEvent is where an older agent writes one event.
+func (k Keys) LegacyHistoryEvent(id model.JobID, host string, unixNano int64) string {
+	return fmt.Sprintf("%s%020d", k.LegacyHostHistory(id, host), unixNano)
 }
 
 // ClusterID holds the name of the Helios cluster that owns this key root.

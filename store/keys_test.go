@@ -27,7 +27,8 @@ func TestKeysLayout(t *testing.T) {
 		{"environment", "", store.NewKeys("").Environment("h1"), "/helios/status/hosts/h1/environment"},
 		{"task status", "", store.NewKeys("").TaskStatus("h1", id), "/helios/status/hosts/h1/jobs/web:1:abc"},
 		{"master", "", store.NewKeys("").Master("m1"), "/helios/status/masters/m1"},
-		{"history event", "", store.NewKeys("").HistoryEvent(id, "h1", 42), "/helios/history/jobs/web:1:abc/h1/00000000000000000042"},
+		{"history event", "", store.NewKeys("").HistoryEvent(id, "h1", 42), "/helios/history/hosts/h1/jobs/web:1:abc/00000000000000000042"},
+		{"legacy history event", "", store.NewKeys("").LegacyHistoryEvent(id, "h1", 42), "/helios/history/jobs/web:1:abc/h1/00000000000000000042"},
 		{"election", "", store.NewKeys("").Election(), "/helios/election/controller/"},
 		{"election key", "", store.NewKeys("").ElectionKey(0x694d9a0c4f2b7e11), "/helios/election/controller/694d9a0c4f2b7e11"},
 		{"legacy election key", "", store.NewKeys("").LegacyElectionKey(0x694d9a0c4f2b7e11), "/helios/election/controller//694d9a0c4f2b7e11"},
@@ -44,7 +45,7 @@ func TestKeysPrefixesEndInSlash(t *testing.T) {
 	id := model.JobID("web:1:abc")
 	for _, p := range []string{k.Root(), k.Jobs(), k.JobHosts(id), k.Hosts(), k.Host("web1"), k.Deployments("web1"),
 		k.Ports("web1"), k.HostStatuses(), k.HostStatus("web1"), k.TaskStatuses("web1"), k.Masters(),
-		k.History(id), k.HostHistory(id, "web1"), k.DeploymentGroups(), k.DeploymentGroupStatuses()} {
+		k.HostHistories(), k.HostHistoryRoot("web1"), k.HostHistory(id, "web1"), k.LegacyHistories(), k.LegacyHistory(id), k.LegacyHostHistory(id, "web1"), k.DeploymentGroups(), k.DeploymentGroupStatuses()} {
 		if !strings.HasSuffix(p, "/") {
 			t.Errorf("prefix %q does not end in /", p)
 		}

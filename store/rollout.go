@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -136,17 +137,29 @@ func (s *Store) readTimedOutHistory(ctx context.Context, round *RolloutRound) er
 	if id == "" {
 		id = ro.JobID
 	}
-	resp, err := s.get(ctx, "read-rollout-history", s.keys.HostHistory(id, t.Target), clientv3.WithPrefix(),
-		clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(historyStates))
+	// Both layouts, newest first: an older agent may still write the legacy one.
+	limit := clientv3.WithLimit(historyStates)
+	newest := clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend)
+	resps, _, err := s.read(ctx, "read-rollout-history",
+		clientv3.OpGet(s.keys.HostHistory(id, t.Target), clientv3.WithPrefix(), newest, limit),
+		clientv3.OpGet(s.keys.LegacyHostHistory(id, t.Target), clientv3.WithPrefix(), newest, limit))
 	if err != nil {
 		return err
 	}
-	var states []model.State
-	for i := len(resp.Kvs) - 1; i >= 0; i-- {
-		var ev model.TaskStatusEvent
-		if err := decode(string(resp.Kvs[i].Key), resp.Kvs[i].Value, &ev); err == nil {
-			states = append(states, ev.Status.State)
+	bySeq := map[string]model.State{}
+	for _, r := range resps {
+		for _, kv := range r.Kvs {
+			var ev model.TaskStatusEvent
+			if err := decode(string(kv.Key), kv.Value, &ev); err == nil {
+				bySeq[Base(string(kv.Key))] = ev.Status.State
+			}
 		}
+	}
+	seqs := slices.Sorted(maps.Keys(bySeq))
+	seqs = seqs[max(0, len(seqs)-historyStates):]
+	var states []model.State
+	for _, seq := range seqs {
+		states = append(states, bySeq[seq])
 	}
 	if h := round.World.Hosts[t.Target]; h != nil {
 		h.History = map[model.JobID][]model.State{id: states}

@@ -14,6 +14,7 @@ func TestSetTaskStatusesWritesEveryEventInOrderThenTrimOnDemand(t *testing.T) {
 	ctx := testCtx(t)
 	id := newJob(t, "batch", "").ID
 	at := time.Now()
+	mustNil(t, "register h1", s.RegisterHost(ctx, "h1", "id-h1")) // History reads registered hosts
 	batch := []store.StatusAt{
 		{Status: model.TaskStatus{State: model.StateCreating}, At: at},
 		// Same instant as the one before: still a later key, so order is kept.

@@ -13,6 +13,7 @@ func TestSetTaskStatusesOnceDoesNotWriteAnEventTwice(t *testing.T) {
 	ctx := testCtx(t)
 	id := newJob(t, "replay", "").ID
 	at := time.Now()
+	mustNil(t, "register h1", s.RegisterHost(ctx, "h1", "id-h1")) // History reads registered hosts
 	first := []store.StatusAt{
 		{Status: model.TaskStatus{State: model.StateExited, ContainerID: "c1"}, At: at},
 		{Status: model.TaskStatus{State: model.StateCreating}, At: at.Add(time.Microsecond)},

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/helios-go/helios/model"
@@ -105,32 +104,4 @@ func (s *Store) TaskStatuses(ctx context.Context, host string) (map[model.JobID]
 		out[model.JobID(Base(string(kv.Key)))] = ts
 	}
 	return out, nil
-}
-
-// History returns a job's events on all hosts, oldest first (ties by host).
-func (s *Store) History(ctx context.Context, id model.JobID) ([]model.TaskStatusEvent, error) {
-	if err := ValidName("job id", string(id)); err != nil {
-		return nil, err
-	}
-	resp, err := s.get(ctx, "history", s.keys.History(id), clientv3.WithPrefix())
-	if err != nil {
-		return nil, err
-	}
-	events := make([]model.TaskStatusEvent, 0, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
-		var ev model.TaskStatusEvent
-		if err := decode(string(kv.Key), kv.Value, &ev); err != nil {
-			s.skipBad(err)
-			continue
-		}
-		events = append(events, ev)
-	}
-	// Keys sort by host then time; SliceStable keeps a host's own order on equal timestamps.
-	sort.SliceStable(events, func(i, j int) bool {
-		if events[i].Timestamp != events[j].Timestamp {
-			return events[i].Timestamp < events[j].Timestamp
-		}
-		return events[i].Host < events[j].Host
-	})
-	return events, nil
 }

@@ -17,6 +17,8 @@ func TestSetTaskStatusRecordsHistoryAndTrims(t *testing.T) {
 	ctx := testCtx(t)
 	id := newJob(t, "web", "").ID
 	start := time.Now().UnixMilli()
+	mustNil(t, "register h1", s.RegisterHost(ctx, "h1", "id-h1"))    // History reads registered hosts
+	mustNil(t, "register h10", s.RegisterHost(ctx, "h10", "id-h10")) // History reads registered hosts
 	for i := range 8 {
 		st := model.TaskStatus{State: model.StateRunning, ContainerID: fmt.Sprint("c", i)}
 		mustNil(t, "set status", s.SetTaskStatus(ctx, "h1", id, st, true))

@@ -18,11 +18,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := &ucli.App{
-		Name:    "helios-master",
-		Usage:   "serve the Helios REST API, with all state in etcd",
-		Version: model.Version,
-		Flags:   append(append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.PolicyFlags()...), daemon.EtcdFlags(filepath.Join(daemon.HomeDir("master"), "etcd"))...),
-		Action:  func(c *ucli.Context) error { return run(ctx, c) },
+		Name:     "helios-master",
+		Usage:    "serve the Helios REST API, with all state in etcd",
+		Version:  model.Version,
+		Flags:    append(append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.PolicyFlags()...), daemon.EtcdFlags(filepath.Join(daemon.HomeDir("master"), "etcd"))...),
+		Action:   func(c *ucli.Context) error { return run(ctx, c) },
+		Commands: []*ucli.Command{daemon.EtcdAuthCommand()},
 	}
 	if err := app.RunContext(ctx, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "helios-master:", err)

@@ -94,6 +94,10 @@ func (s *stream) quiet(t *testing.T, d time.Duration) {
 
 func (e *env) setStatus(host string, id model.JobID, state model.State) {
 	e.t.Helper()
+	// An agent registers before it reports: history is read per registered host.
+	if err := e.store.RegisterHost(ctxT(e.t), host, "id-"+host); err != nil {
+		e.t.Fatalf("register %s: %v", host, err)
+	}
 	err := e.store.SetTaskStatus(ctxT(e.t), host, id, model.TaskStatus{Goal: model.GoalStart, State: state, Throttled: model.ThrottleNo}, true)
 	if err != nil {
 		e.t.Fatalf("set task status: %v", err)

@@ -65,6 +65,18 @@ func OpenEndpoints(t testing.TB, endpoints []string, cfg store.Config) *store.St
 	return st
 }
 
+// OpenAs is Open logged in as an etcd user (etcd authentication on), closed when the test
+// ends.
+func OpenAs(t testing.TB, e *store.Embedded, user, password string, cfg store.Config) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.ConnectConfig{Endpoints: e.Endpoints(), DialTimeout: DialTimeout, Username: user, Password: password}, cfg)
+	if err != nil {
+		t.Fatalf("open etcd as %s: %v", user, err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
 // Start is NewEtcd for callers without a testing.TB (a TestMain sharing one etcd among
 // tests): the caller closes the client and the member, and removes dir.
 func Start(ctx context.Context, dir string) (*clientv3.Client, *store.Embedded, error) {

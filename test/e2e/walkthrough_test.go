@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/helios-go/helios/store/storetest"
 	"github.com/helios-go/helios/test/harness"
 )
 
@@ -22,6 +25,12 @@ func TestManualWalkthroughOnSolo(t *testing.T) {
 	args, master := soloArgs(t, host)
 	harness.Start(t, bins.Path("helios-solo"), args...)
 	harness.WaitHTTP(t, master+"/version", 60*time.Second)
+	walkthrough(t, bins, master, host)
+}
+
+// walkthrough is the manual's walk-through against master, whose agent host runs the job.
+func walkthrough(t *testing.T, bins harness.Binaries, master, host string) {
+	t.Helper()
 	harness.Eventually(t, 30*time.Second, func() error {
 		if out, _ := heliosCode(t, bins, master, "hosts", host); !strings.Contains(out, "Up ") {
 			return errorf("host %s not up yet:\n%s", host, out)
@@ -103,4 +112,37 @@ func TestManualWalkthroughOnSolo(t *testing.T) {
 	if out := helios(t, bins, master, "remove", "testjob:1", "--yes"); !strings.Contains(out, "Done") && !strings.Contains(out, "done") {
 		t.Fatalf("remove printed:\n%s", out)
 	}
+}
+
+// TestManualWalkthroughWithEtcdAuth is the walk-through with etcd authentication on, as
+// docs/operations.md sets it up: `helios-master etcd-auth init` and `add-agent` on an
+// external etcd, then a helios-master and a helios-agent each logged in as its own etcd
+// user (the agent's role reaches only its own host's keys).
+func TestManualWalkthroughWithEtcdAuth(t *testing.T) {
+	needDocker(t)
+	needBusybox(t)
+	bins := harness.BuildBinaries(t)
+	host := "auth-" + harness.RunID(t)
+	removeHostContainers(t, host)
+	_, e := storetest.NewEtcd(t)
+	ep := e.Endpoints()[0]
+	dir := filepath.Join(t.TempDir(), "etcd-auth")
+	for _, args := range [][]string{{"init"}, {"add-agent", host}} {
+		args = append([]string{"etcd-auth", args[0], "--etcd", ep, "--dir", dir}, args[1:]...)
+		if out, err := exec.Command(bins.Path("helios-master"), args...).CombinedOutput(); err != nil {
+			t.Fatalf("helios-master %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	api := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	harness.Start(t, bins.Path("helios-master"), "--http", api, "--name", "auth-master", "--etcd", ep,
+		"--etcd-username", "helios-master", "--etcd-password-file", filepath.Join(dir, "helios-master.password"),
+		"--master-lease-ttl", "2s")
+	master := "http://" + api
+	harness.WaitHTTP(t, master+"/version", 60*time.Second)
+	harness.Start(t, bins.Path("helios-agent"), "--name", host, "--etcd", ep,
+		"--etcd-username", "helios-agent-"+host, "--etcd-password-file", filepath.Join(dir, "helios-agent-"+host+".password"),
+		"--state-dir", filepath.Join(t.TempDir(), "agent"),
+		"--metrics", fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t)),
+		"--lease-ttl", "2s", "--resync-interval", "2s", "--port-range", "24000:24100")
+	walkthrough(t, bins, master, host)
 }

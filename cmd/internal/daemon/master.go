@@ -52,7 +52,8 @@ func CommonFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "etcd-cert", Usage: "client certificate (PEM) presented to etcd (with --etcd-key)"},
 		&ucli.StringFlag{Name: "etcd-key", Usage: "key (PEM) of --etcd-cert"},
 		&ucli.StringFlag{Name: "etcd-username", Usage: "etcd user, when etcd authentication is on"},
-		&ucli.StringFlag{Name: "etcd-password", EnvVars: []string{"HELIOS_ETCD_PASSWORD"}, Usage: "password of --etcd-username (better given as $HELIOS_ETCD_PASSWORD)"},
+		&ucli.StringFlag{Name: "etcd-password", EnvVars: []string{"HELIOS_ETCD_PASSWORD"}, Usage: "password of --etcd-username (better given as $HELIOS_ETCD_PASSWORD or --etcd-password-file)"},
+		&ucli.StringFlag{Name: "etcd-password-file", Usage: "`FILE` holding the password of --etcd-username (mode 0600; 'helios-master etcd-auth' writes it)"},
 		&ucli.StringFlag{Name: "cluster-id", EnvVars: []string{"HELIOS_CLUSTER_ID"}, Usage: "name of the Helios cluster: the first process claims the etcd key root for it, and any process with another name refuses to start"},
 		&ucli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		&ucli.BoolFlag{Name: "log-console", Usage: "human-readable logs instead of JSON"},
@@ -69,12 +70,16 @@ func NewRegistry() *prometheus.Registry {
 // ConnectStore connects to etcd at endpoints and wraps the client in a Store configured
 // from the common flags. close releases the client.
 func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log *zap.Logger, reg prometheus.Registerer) (st *store.Store, close func(), err error) {
+	password, err := etcdPassword(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	st, err = store.Open(ctx, store.ConnectConfig{
 		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
 		TLS:         store.TLSFiles{CAFile: c.String("etcd-cacert"), CertFile: c.String("etcd-cert"), KeyFile: c.String("etcd-key")},
 		Username:    c.String("etcd-username"),
-		Password:    c.String("etcd-password"),
+		Password:    password,
 		Logger:      log,
 	}, store.Config{
 		Prefix:         c.String("etcd-prefix"),
@@ -86,6 +91,24 @@ func ConnectStore(ctx context.Context, c *ucli.Context, endpoints []string, log 
 		return nil, nil, err
 	}
 	return st, func() { _ = st.Close() }, nil
+}
+
+// etcdPassword is --etcd-password or the content of --etcd-password-file (not both).
+func etcdPassword(c *ucli.Context) (string, error) {
+	f := c.String("etcd-password-file")
+	switch {
+	case f == "":
+		return c.String("etcd-password"), nil
+	case c.String("etcd-password") != "":
+		return "", errors.New("--etcd-password (or $HELIOS_ETCD_PASSWORD) and --etcd-password-file: give one")
+	case c.String("etcd-username") == "":
+		return "", errors.New("--etcd-password-file needs --etcd-username")
+	}
+	pw, err := ReadPasswordFile(f)
+	if err != nil {
+		return "", fmt.Errorf("--etcd-password-file: %w", err)
+	}
+	return pw, nil
 }
 
 // StartMaster binds the master's listeners and prints where they are.
