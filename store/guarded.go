@@ -30,8 +30,8 @@ func (s *Store) guarded(ctx context.Context, op string, l *Leadership, attempt f
 		if err != nil || c == nil {
 			return err
 		}
-		if len(c.ops) > maxTxnOps || len(c.cmps) > maxTxnOps {
-			return fmt.Errorf("%s: %d writes and %d compares do not fit one etcd transaction (%d)", op, len(c.ops), len(c.cmps), maxTxnOps)
+		if limit := txnLimit(l); len(c.ops) > limit || len(c.cmps) > limit {
+			return fmt.Errorf("%s: %d writes and %d compares do not fit one etcd transaction (%d)", op, len(c.ops), len(c.cmps), limit)
 		}
 		ok, err := s.commit(ctx, op, l, c)
 		if err != nil || ok {
@@ -39,6 +39,15 @@ func (s *Store) guarded(ctx context.Context, op string, l *Leadership, attempt f
 		}
 	}
 	return fmt.Errorf("%s: still contended after %d attempts: %w", op, casAttempts, ErrConflict)
+}
+
+// txnLimit is how many writes (or compares) one change may hold: etcd's limit, less the
+// one operation the fence's outer transaction spends on nesting the change.
+func txnLimit(l *Leadership) int {
+	if l != nil {
+		return maxTxnOps - 1
+	}
+	return maxTxnOps
 }
 
 // commit runs c as one transaction, fenced by l when l is not nil, and tells whether its
