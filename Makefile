@@ -45,7 +45,7 @@ BENCH_DIR ?= $(CURDIR)/.bench
 bench: build ## run every benchmark (store, hollow agents at scale and idle, rollout, master reads, memory, deploy latency on Docker): one table, JSON in BENCH_OUT
 	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
 	@start=$$(date +%s); uptime; \
-	{ $(GO) test -run '^$$' -bench . -benchtime 2s ./store/ 2>&1 || touch $(BENCH_DIR)/failed; } | tee $(BENCH_DIR)/store.txt; \
+	{ $(GO) test -run '^$$' -bench . -benchtime 1s ./store/ 2>&1 || touch $(BENCH_DIR)/failed; } | tee $(BENCH_DIR)/store.txt; \
 	{ BENCH_ROWS=$(BENCH_DIR)/rows.jsonl HELIOS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/ 2>&1 || touch $(BENCH_DIR)/failed; } | tee $(BENCH_DIR)/bench.txt; \
 	uptime; \
 	$(GO) run ./test/bench/cmd/benchtable -gobench $(BENCH_DIR)/store.txt -rows $(BENCH_DIR)/rows.jsonl -out $(BENCH_OUT) || exit 1; \
