@@ -55,9 +55,17 @@ test-e2e: build ## run the end-to-end suites in ./test against real processes an
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/...
 
 .PHONY: bench
-bench: build ## run the benchmarks (store micro-benchmarks, hollow agents, 1,000-host rollout, master reads, deploy latency on Docker)
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./store/
-	HELIOS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+BENCH_OUT ?= $(CURDIR)/bench-results.json
+BENCH_DIR ?= $(CURDIR)/.bench
+bench: build ## run every benchmark (store, hollow agents at scale and idle, rollout, master reads, memory, deploy latency on Docker): one table, JSON in BENCH_OUT
+	@rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	@start=$$(date +%s); uptime; \
+	{ $(GO) test -run '^$$' -bench . -benchtime 1s ./store/ 2>&1 || touch $(BENCH_DIR)/failed; } | tee $(BENCH_DIR)/store.txt; \
+	{ BENCH_ROWS=$(BENCH_DIR)/rows.jsonl HELIOS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/ 2>&1 || touch $(BENCH_DIR)/failed; } | tee $(BENCH_DIR)/bench.txt; \
+	uptime; \
+	$(GO) run ./test/bench/cmd/benchtable -gobench $(BENCH_DIR)/store.txt -rows $(BENCH_DIR)/rows.jsonl -out $(BENCH_OUT) || exit 1; \
+	echo "make bench: $$(( $$(date +%s) - start )) s; logs in $(BENCH_DIR)"; \
+	if [ -e $(BENCH_DIR)/failed ]; then echo "make bench: a benchmark failed (see the logs above)"; exit 1; fi
 
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 10s)

@@ -98,6 +98,8 @@ type Agent struct {
 	pendingSavedGen uint64                      // pendingGen as last saved to the state dir; guarded by pendingFileMu too
 	pendingFileMu   sync.Mutex                  // serialises saves of the queue (outagequeue.go)
 	savedDesired    string                      // deployments as last written to the state dir
+	desiredNext     *diskState                  // deployments waiting for the state dir's writer
+	desiredSaving   bool                        // the state dir's writer runs (saveDesiredLoop)
 	hostInfo        model.HostInfo              // last written
 	engine          EngineInfo
 	wg              sync.WaitGroup // workers and watchers

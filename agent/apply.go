@@ -165,16 +165,18 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	if err != nil {
 		return a.fail(ctx, act, j, st, "", err)
 	}
-	if err := a.id.record(id); err != nil {
-		// Its labels still make it this agent's; only a later change of cluster id needs the record.
-		a.log.Warn("record the new container in the state dir", zap.String("container-id", short(id)), zap.Error(err))
-	}
 	st.State, st.ContainerID = model.StateStarting, id
 	if err := a.setStatus(ctx, act.JobID, st); err != nil {
 		return err
 	}
-	if err := a.cfg.Runtime.Start(ctx, id); err != nil {
-		return a.fail(ctx, act, j, st, id, err)
+	startErr := a.cfg.Runtime.Start(ctx, id)
+	// Recorded after the start, off its critical path: the container's labels already make
+	// it this agent's; only a later change of cluster id needs the record.
+	if err := a.id.record(id); err != nil {
+		a.log.Warn("record the new container in the state dir", zap.String("container-id", short(id)), zap.Error(err))
+	}
+	if startErr != nil {
+		return a.fail(ctx, act, j, st, id, startErr)
 	}
 	a.m.starts.Inc()
 	a.watchExits(ctx, []Container{{ID: id, Running: true, Labels: spec.Labels}})

@@ -153,6 +153,37 @@ type diskState struct {
 
 const desiredFile = "deployments.json"
 
+// saveDesiredSoon hands the deployments read from etcd to the state dir's writer and
+// returns at once: the write (an encode, a file and a rename) is kept off the path from a
+// deployment landing to its container starting. Writes coalesce: deployments that arrive
+// while one is being written replace any not yet written, and only the newest goes next.
+func (a *Agent) saveDesiredSoon(deps map[model.JobID]model.Deployment, jobs map[model.JobID]model.Job) {
+	a.mu.Lock()
+	a.desiredNext = &diskState{Deployments: deps, Jobs: jobs}
+	start := !a.desiredSaving
+	a.desiredSaving = true
+	a.mu.Unlock()
+	if start {
+		a.goFunc(a.saveDesiredLoop)
+	}
+}
+
+// saveDesiredLoop writes the newest deployments handed over until none is left.
+func (a *Agent) saveDesiredLoop() {
+	for {
+		a.mu.Lock()
+		next := a.desiredNext
+		a.desiredNext = nil
+		if next == nil {
+			a.desiredSaving = false
+			a.mu.Unlock()
+			return
+		}
+		a.mu.Unlock()
+		a.saveDesired(next.Deployments, next.Jobs)
+	}
+}
+
 // saveDesired writes the deployments read from etcd to the state dir when they changed.
 func (a *Agent) saveDesired(deps map[model.JobID]model.Deployment, jobs map[model.JobID]model.Job) {
 	b, err := json.Marshal(diskState{Deployments: deps, Jobs: jobs})

@@ -270,7 +270,7 @@ func (a *Agent) desired(ctx context.Context) (map[model.JobID]desiredTask, error
 		out[id] = t
 	}
 	if deps, jobs, changed := a.cache.takeChanged(); changed {
-		a.saveDesired(deps, jobs)
+		a.saveDesiredSoon(deps, jobs)
 	}
 	a.mu.Lock()
 	a.lastDesired = out

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/helios-go/helios/model"
 	ucli "github.com/urfave/cli/v2"
@@ -71,15 +72,27 @@ func (r *runner) jobAndHosts(c *ucli.Context, needHosts bool) (*client, model.Jo
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// The job and the hosts are looked up at once: two round trips to the master in the
+	// time of one, before the deploy (or undeploy, start, stop) itself.
+	var (
+		hosts   []string
+		hostErr error
+		wg      sync.WaitGroup
+	)
+	if len(pos) > 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hosts, hostErr = cl.resolveHosts(c.Context, pos[1:])
+		}()
+	}
 	id, err := cl.resolveJob(c.Context, pos[0])
+	wg.Wait()
 	if err != nil {
 		return nil, "", nil, err
 	}
-	var hosts []string
-	if len(pos) > 1 {
-		if hosts, err = cl.resolveHosts(c.Context, pos[1:]); err != nil {
-			return nil, "", nil, err
-		}
+	if hostErr != nil {
+		return nil, "", nil, hostErr
 	}
 	return cl, id, hosts, nil
 }

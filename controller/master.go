@@ -23,6 +23,7 @@ type MasterConfig struct {
 	Name                string               // required: how the master is listed under /status/masters
 	HTTPAddr            string               // API listen address, e.g. ":5801"; "127.0.0.1:0" picks a port
 	MetricsAddr         string               // optional second address serving only /metrics
+	Pprof               bool                 // also serve /debug/pprof/ on MetricsAddr (HandlePprof)
 	Store               *store.Store         // required
 	Logger              *zap.Logger          // nil: no logs
 	Registry            *prometheus.Registry // nil: a new one
@@ -73,6 +74,9 @@ type Master struct {
 func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.Name == "" || cfg.Store == nil {
 		return nil, errors.New("master: name and store are required")
+	}
+	if cfg.Pprof && cfg.MetricsAddr == "" {
+		return nil, errors.New("master: pprof is served on the metrics address, and none is set (--pprof needs --metrics)")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
@@ -139,6 +143,9 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+		if cfg.Pprof {
+			HandlePprof(mux)
+		}
 		m.metricsMux = mux
 	}
 	return m, nil

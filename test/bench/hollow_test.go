@@ -17,7 +17,9 @@ import (
 // of them through the store (as the master's API does), and measures the time until every
 // host reports RUNNING, then until every task is gone after undeploying.
 func BenchmarkHollowAgents(b *testing.B) {
-	for _, n := range []int{100, 500, 2000} {
+	// 2,000 hosts ran here too; BenchmarkScale's 1,000 hosts × 10 jobs now covers the
+	// fleet's size, and make bench must fit in 10 minutes.
+	for _, n := range []int{100, 500} {
 		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				benchHollow(b, n)
@@ -97,6 +99,11 @@ func benchHollow(b *testing.B, n int) {
 	b.ReportMetric(float64(n)/deployed.Seconds(), "deploys/s")
 	b.ReportMetric(converged.Seconds(), "s-to-all-running")
 	b.ReportMetric(gone.Seconds(), "s-to-all-undeployed")
+	record(b,
+		row{Name: fmt.Sprintf("%d hosts, one deploy after the other (fsync off): deploys", n), Target: metNA, Figure: round(float64(n)/deployed.Seconds(), 0), Unit: "deploys/s", Met: metNA},
+		row{Name: fmt.Sprintf("%d hosts: all RUNNING after", n), Target: metNA, Figure: round(converged.Seconds(), 2), Unit: "s", Met: metNA},
+		row{Name: fmt.Sprintf("%d hosts: all undeployed after", n), Target: metNA, Figure: round(gone.Seconds(), 2), Unit: "s", Met: metNA},
+	)
 }
 
 func waitFor(b *testing.B, timeout time.Duration, what string, cond func() (bool, error)) {

@@ -111,15 +111,33 @@ func benchMasterReads(b *testing.B) {
 		}
 		med := median(times)
 		report(b, "helios "+cmd[0]+" over 10,000 jobs (median of 5)", med, cliTarget, med <= cliTarget)
+		record(b, msRow(fmt.Sprintf("helios %s over %d jobs (median of %d)", cmd[0], readsJobs, cliRunsForMedian), med, cliTarget, med <= cliTarget))
 		b.ReportMetric(float64(med.Milliseconds()), "ms-helios-"+cmd[0])
 	}
 
 	pprof.StopCPUProfile() // a no-op when not profiling
+	// HELIOS_BENCH_CPUPROFILE_WRITES=file profiles the 50 writing clients alone.
+	if path := os.Getenv("HELIOS_BENCH_CPUPROFILE_WRITES"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
 	p50, p99, errs := concurrentWrites(ctx, b, srv.URL, hosts)
+	pprof.StopCPUProfile()
 	report(b, fmt.Sprintf("%d clients creating and deploying: p50 %s, p99", writeClients, p50), p99, writeP99Target, p99 <= writeP99Target && errs == 0)
 	b.Logf("%d clients creating and deploying: %d errors (target 0)", writeClients, errs)
 	b.ReportMetric(float64(p99.Microseconds())/1000, "ms-p99-write")
 	b.ReportMetric(float64(errs), "write-errors")
+	record(b,
+		msRow(fmt.Sprintf("%d clients creating and deploying, p99 (fsync on)", writeClients), p99, writeP99Target, p99 <= writeP99Target),
+		row{Name: "… p50", Target: metNA, Figure: ms(p50), Unit: "ms", Met: metNA},
+		row{Name: "… errors", Target: "0", Figure: float64(errs), Unit: "errors", Met: metIf(errs == 0)},
+	)
 
 	// 10,000 jobs of about 10 KB on top, as in the memory figure.
 	pad := strings.Repeat("x", bigJobEnvBytes)
@@ -185,6 +203,7 @@ func benchMasterReads(b *testing.B) {
 			b.Fatalf("%s: %v", m.name, err)
 		}
 		if m.row {
+			record(b, row{Name: "master heap growth (in-process), " + m.name + ", 20,000 jobs", Target: fmt.Sprintf("≤ %d MB", masterMemTarget>>20), Figure: float64(peak >> 20), Unit: "MB", Met: metIf(peak <= masterMemTarget)})
 			b.Logf("master heap growth, %s, 20,000 jobs (10,000 of 10 KB): %d MB (target ≤ %d MB: %s)", m.name, peak>>20, masterMemTarget>>20, metWord(peak <= masterMemTarget))
 		} else {
 			b.Logf("for comparison, %s: %d MB", m.name, peak>>20)
@@ -232,6 +251,7 @@ func concurrentWrites(ctx context.Context, b *testing.B, base string, hosts []st
 			failed.Add(1)
 			return
 		}
+		req.Header.Set("Content-Type", "application/json")
 		start := time.Now()
 		resp, err := client.Do(req)
 		took := time.Since(start)

@@ -79,6 +79,9 @@ func Start(t testing.TB, bin string, args ...string) *Process {
 	return p
 }
 
+// Pid is the process's id (for reading /proc/<pid>/status).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Output is everything the process printed so far.
 func (p *Process) Output() string { return p.out.String() }
 

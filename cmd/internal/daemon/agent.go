@@ -12,6 +12,7 @@ import (
 	"github.com/helios-go/helios/agent"
 	"github.com/helios-go/helios/agent/docker"
 	"github.com/helios-go/helios/agent/fake"
+	"github.com/helios-go/helios/controller"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,7 @@ type AgentSettings struct {
 	StartupJoinWait                         time.Duration
 	DockerConfig                            string
 	Fake                                    bool
+	Pprof                                   bool // serve /debug/pprof/ on MetricsAddr
 	Policy                                  model.JobPolicy
 }
 
@@ -84,6 +86,7 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 		ImageMissingRetry: c.Duration("image-missing-retry"), ImagePullRetry: c.Duration("image-pull-retry"),
 		StartupJoinWait: c.Duration("startup-join-wait"),
 		DockerConfig:    c.String("docker-config"),
+		Pprof:           c.Bool("pprof"),
 	}
 	var err error
 	if s.Name == "" {
@@ -149,6 +152,9 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	if s.FlappingRuns < 1 {
 		return s, errors.New("--flapping-runs must be at least 1")
 	}
+	if s.Pprof && s.MetricsAddr == "" && metricsFlag == "metrics" {
+		return s, errors.New("--pprof is served on the --metrics listener: give --metrics an address")
+	}
 	return s, nil
 }
 
@@ -208,6 +214,9 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		if s.Pprof {
+			controller.HandlePprof(mux)
+		}
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = srv.Serve(l) }()
 		defer srv.Close()

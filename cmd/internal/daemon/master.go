@@ -30,6 +30,7 @@ func MasterFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "auth-token-file", Usage: "bearer tokens `FILE`: one token,user,role per line (roles reader, deployer, admin)"},
 		&ucli.BoolFlag{Name: "insecure", Usage: "allow --http beyond loopback without TLS and authentication"},
 		&ucli.StringFlag{Name: "metrics", Usage: "optional second address serving only /metrics, e.g. 127.0.0.1:5802"},
+		PprofFlag("--metrics"),
 		&ucli.StringSliceFlag{Name: "whitelisted-capability", Usage: "Linux capability jobs may add with addCapabilities (repeatable; default: none)"},
 		&ucli.DurationFlag{Name: "master-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the lease that keeps this master listed"},
 		&ucli.DurationFlag{Name: "leader-lease-ttl", Value: 10 * time.Second, Usage: "TTL of the controller leadership: a dead leader is replaced within it"},
@@ -143,6 +144,7 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		Name:                c.String("name"),
 		HTTPAddr:            c.String("http"),
 		MetricsAddr:         c.String("metrics"),
+		Pprof:               c.Bool("pprof") && (c.String("metrics") != "" || !c.IsSet("agent-metrics")),
 		Store:               st,
 		Logger:              log,
 		Registry:            reg,
@@ -186,4 +188,12 @@ func RunUntilDone(ctx context.Context, fn func(context.Context) error) error {
 		return err
 	}
 	return nil
+}
+
+// PprofFlag is --pprof: Go's profiles on the metrics listener (never on the API's), off by
+// default. metricsFlag names the listener's flag in the usage. In helios-solo, master and
+// agent are one process and share the flag: the profiles are served on whichever metrics
+// listener is set (--metrics, else --agent-metrics).
+func PprofFlag(metricsFlag string) ucli.Flag {
+	return &ucli.BoolFlag{Name: "pprof", Usage: "serve Go's profiles (/debug/pprof/) on the " + metricsFlag + " listener, for finding where time goes"}
 }
