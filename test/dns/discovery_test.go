@@ -385,7 +385,6 @@ func (c *cluster) watchSRV(service, proto string) func() string {
 	}
 }
 
-
 // jobID is the id of the one job named name.
 func (c *cluster) jobID(name string) model.JobID {
 	c.t.Helper()
