@@ -19,7 +19,7 @@ type MirrorResult struct {
 // MirrorDNS makes the SkyDNS records Helios owns under path match what is published now:
 // the endpoints of every agent and the DNS entry of every live master. It is level
 // triggered: it reads both sides and writes the difference, fenced by l, in transactions of
-// at most maxTxnOps writes. Records carry no lease: when no leader runs they stay as they
+// at most 127 writes. Records carry no lease: when no leader runs they stay as they
 // are, and the next leader's first pass catches up. ttl is the records' DNS TTL.
 func (s *Store) MirrorDNS(ctx context.Context, l *Leadership, path string, ttl time.Duration) (MirrorResult, error) {
 	path = SkyDNSPath(path)
@@ -54,8 +54,10 @@ func (s *Store) MirrorDNS(ctx context.Context, l *Leadership, path string, ttl t
 		ops = append(ops, clientv3.OpPut(k, put[k]))
 	}
 	var res MirrorResult
-	for start := 0; start < len(ops); start += maxTxnOps {
-		chunk := ops[start:min(start+maxTxnOps, len(ops))]
+	// The fence's transaction nests the change, which costs etcd one operation of its 128.
+	const perTxn = maxTxnOps - 1
+	for start := 0; start < len(ops); start += perTxn {
+		chunk := ops[start:min(start+perTxn, len(ops))]
 		err := s.guarded(ctx, "mirror-dns", l, func(context.Context) (*change, error) {
 			return &change{ops: chunk}, nil
 		})

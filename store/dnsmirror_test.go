@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -262,5 +263,31 @@ func TestPublishBeforeALeaseIsWrittenByAttach(t *testing.T) {
 	}
 	if got := reg.Published(); got[je.JobID] != "c1" {
 		t.Fatalf("Published = %v", got)
+	}
+}
+
+func TestMirrorWritesManyRecordsInSeveralTransactions(t *testing.T) {
+	ctx := testCtx(t)
+	st, cli, _ := newStore(t, store.Config{})
+	reg := st.NewEndpointRegistrar("web1", "")
+	_ = reg.Attach(ctx, grant(t, cli, 30))
+	je := model.JobEndpoints{JobID: "web:1:abc"}
+	for i := range 300 {
+		ep := website("10.0.0.5", 20000+i)
+		ep.PortName = fmt.Sprintf("p%d", i)
+		je.Endpoints = append(je.Endpoints, ep)
+	}
+	if err := reg.Publish(ctx, je); err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.Campaign(ctx, "m1", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.MirrorDNS(ctx, l, "", time.Second); err != nil || res.Puts != 300 {
+		t.Fatalf("MirrorDNS = %+v, %v; want 300 puts", res, err)
+	}
+	if n := len(skydns(t, cli)); n != 300 {
+		t.Fatalf("%d records, want 300", n)
 	}
 }

@@ -10,15 +10,15 @@ import (
 	"github.com/helios-go/helios/model"
 )
 
-// DefaultSkyDNSPath is where CoreDNS's etcd plugin looks for records unless its `path`
-// says otherwise.
-const DefaultSkyDNSPath = "/skydns"
+// skydnsDefaultPath is where CoreDNS's etcd plugin looks for records unless its `path`
+// says otherwise (etcdauth_roles.go has the same default for the roles).
+const skydnsDefaultPath = "/skydns"
 
 // SkyDNSPath cleans a --skydns-path: one leading "/", no trailing one ("" is the default).
 func SkyDNSPath(p string) string {
 	p = strings.Trim(p, "/")
 	if p == "" {
-		return DefaultSkyDNSPath
+		return skydnsDefaultPath
 	}
 	return "/" + p
 }

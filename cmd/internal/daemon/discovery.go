@@ -18,7 +18,7 @@ func DiscoveryFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "domain", Usage: "DNS `DOMAIN` of service discovery: jobs register under it (agent), the master publishes _helios._http.<domain> (empty: off)"},
 		&ucli.StringFlag{Name: "advertise-address", Usage: "`ADDRESS` (IP or host name) DNS records point at (default: the host's primary address)"},
-		&ucli.StringFlag{Name: "skydns-path", Value: store.DefaultSkyDNSPath, Usage: "etcd `PATH` of the SkyDNS records CoreDNS's etcd plugin serves (its `path`)"},
+		&ucli.StringFlag{Name: "skydns-path", Value: store.SkyDNSPath(""), Usage: "etcd `PATH` of the SkyDNS records CoreDNS's etcd plugin serves (its `path`)"},
 	}
 }
 
