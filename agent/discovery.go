@@ -19,6 +19,9 @@ import (
 func discoveryActions(in planInput, id model.JobID, cs []Container, out []action) []action {
 	pub := in.Published[id]
 	d, wanted := in.Desired[id]
+	if wanted && d.Job == nil {
+		return out // a deployment whose job is unreadable is left alone, its records too
+	}
 	registers := in.Discovery && wanted && d.Job != nil && d.Goal == model.GoalStart && len(d.Job.Registration) > 0
 	if pub == "" && !registers {
 		return out

@@ -65,6 +65,8 @@ func TestPlanDiscovery(t *testing.T) {
 		{name: "exited: withdrawn at once, before EXITED", desired: want(job, model.GoalStart), published: pub,
 			ctrs: []Container{ctr("c1", "h1", false)}, reported: st(model.StateRunning, "c1"),
 			want: []string{"withdraw c1 not-running -", "report c1 exited -", "start c1 restart-exited -"}},
+		{name: "job unreadable: left alone, published or not", desired: map[model.JobID]desiredTask{id: {Goal: model.GoalStart}}, published: pub,
+			ctrs: []Container{ctr("c1", "h1", true)}, reported: st(model.StateRunning, "c1")},
 		{name: "container gone, nothing else known: withdrawn", published: pub,
 			want: []string{"withdraw c1 not-running -"}},
 		{name: "a newer container RUNNING: published in place of the old", desired: want(job, model.GoalStart), published: pub,
