@@ -82,7 +82,15 @@ func (a *Agent) publish(ctx context.Context, act action, j *model.Job) error {
 		return err
 	}
 	eps := model.EndpointsOf(j, taskPorts(j, c.Ports), a.cfg.Domain, a.cfg.AdvertiseAddress)
-	if err := a.cfg.Registrar.Publish(ctx, model.JobEndpoints{JobID: act.JobID, ContainerID: act.ContainerID, Endpoints: eps}); err != nil {
+	err = a.cfg.Registrar.Publish(ctx, model.JobEndpoints{JobID: act.JobID, ContainerID: act.ContainerID, Endpoints: eps})
+	if errors.Is(err, store.ErrUnavailable) {
+		// Not published, so the next pass tries again; failing the action would back the
+		// whole job off, restarts included, for as long as etcd is away.
+		a.m.etcdErrors.Inc()
+		a.log.Warn("cannot publish endpoints while etcd is unreachable", zap.String("job-id", string(act.JobID)), zap.Error(err))
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	a.m.endpointsPublished.Inc()
@@ -106,6 +114,12 @@ func (a *Agent) withdraw(ctx context.Context, act action, j *model.Job) error {
 	}
 	err := a.cfg.Registrar.Withdraw(ctx, act.JobID, drain)
 	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		// Still published: the next pass tries again (and the agent's lease takes the
+		// endpoints if etcd stays away). A stop or a restart must not wait for etcd.
+		a.m.etcdErrors.Inc()
+		a.log.Warn("cannot withdraw endpoints while etcd is unreachable", zap.String("job-id", string(act.JobID)), zap.Error(err))
+		return a.graceWait(ctx, act, grace)
 	case errors.Is(err, store.ErrNotDrained):
 		// The masters must never hold a stop up for long: say so and go on.
 		a.log.Warn("stopping without knowing DNS dropped the task's records", zap.String("job-id", string(act.JobID)), zap.Error(err))
@@ -114,6 +128,11 @@ func (a *Agent) withdraw(ctx context.Context, act action, j *model.Job) error {
 	}
 	a.m.endpointsWithdrawn.Inc()
 	a.log.Info("endpoints withdrawn", zap.String("job-id", string(act.JobID)), zap.Bool("before-stop", act.Drain))
+	return a.graceWait(ctx, act, grace)
+}
+
+// graceWait runs the job's grace period before a stop (Drain).
+func (a *Agent) graceWait(ctx context.Context, act action, grace time.Duration) error {
 	if act.Drain && grace > 0 {
 		t := time.NewTimer(grace)
 		defer t.Stop()

@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/helios-go/helios/agent"
 	"github.com/helios-go/helios/agent/fake"
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/store"
 )
 
 // recordingRegistrar is a NopRegistrar that notes each call and, at each withdrawal,
@@ -161,4 +163,30 @@ func (h *harness) eventually2(f func() (string, bool)) string {
 		return ok
 	})
 	return v
+}
+
+// unreachableRegistrar cannot withdraw: etcd is away.
+type unreachableRegistrar struct{ agent.NopRegistrar }
+
+func (r *unreachableRegistrar) Withdraw(context.Context, model.JobID, time.Duration) error {
+	return fmt.Errorf("delete endpoints: %w", store.ErrUnavailable)
+}
+
+func TestExitedContainerRestartedWhenEndpointsCannotBeWithdrawn(t *testing.T) {
+	h := newHarness(t)
+	reg := &unreachableRegistrar{}
+	h.cfg = func(c *agent.Config) { c.Domain, c.AdvertiseAddress, c.Registrar = "example.local", "10.0.0.5", reg }
+	h.start()
+	id := h.createJob("stuck", registered)
+	h.deploy(id, model.GoalStart)
+	st := h.waitState(id, model.StateRunning)
+	h.eventually("endpoints published", func() bool { _, ok := reg.Endpoints(id); return ok })
+	if err := h.rt.Kill(st.ContainerID, 1); err != nil {
+		t.Fatal(err)
+	}
+	h.eventually("a new container RUNNING and published", func() bool {
+		s, ok := h.status(id)
+		je, _ := reg.Endpoints(id)
+		return ok && s.State == model.StateRunning && s.ContainerID != st.ContainerID && je.ContainerID == s.ContainerID
+	})
 }
