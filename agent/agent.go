@@ -60,6 +60,14 @@ type Config struct {
 	Version         string
 	Logger          *zap.Logger
 	Registerer      prometheus.Registerer
+	// Service discovery (docs/discovery.md): with a Domain and a Registrar, the endpoints of
+	// healthy tasks are published, at AdvertiseAddress (required then). WithdrawWait bounds
+	// the wait for DNS to drop a stopping task's records when its job has no gracePeriod
+	// (default 5s).
+	Domain           string
+	AdvertiseAddress string
+	Registrar        Registrar
+	WithdrawWait     time.Duration
 	// PortFree tells whether a host port is free; default: try to bind it. Hollow agents
 	// (fake runtime) pass a func that always says yes.
 	PortFree func(proto string, port int) bool
@@ -150,6 +158,10 @@ func New(cfg Config) (*Agent, error) {
 	setDefault(&cfg.FlappingRestartDelay, 30*time.Second)
 	setDefault(&cfg.ImageMissingRetry, 2*time.Minute)
 	setDefault(&cfg.ImagePullRetry, 2*time.Minute)
+	setDefault(&cfg.WithdrawWait, 5*time.Second)
+	if cfg.Domain != "" && cfg.Registrar != nil && cfg.AdvertiseAddress == "" {
+		return nil, errors.New("agent: a domain needs an advertise address")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
@@ -177,6 +189,11 @@ func New(cfg Config) (*Agent, error) {
 // failures are logged and retried.
 func (a *Agent) Run(ctx context.Context) error {
 	a.started = time.Now()
+	if a.cfg.Domain == "" || a.cfg.Registrar == nil {
+		a.log.Info("service registration off: no --domain")
+	} else {
+		a.log.Info("service registration on", zap.String("domain", a.cfg.Domain), zap.String("advertise-address", a.cfg.AdvertiseAddress))
+	}
 	sd, err := openStateDir(a.cfg.StateDir)
 	if err != nil {
 		return err

@@ -117,6 +117,16 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 	case actHealthcheck:
 		a.startChecker(ctx, act.JobID, act.ContainerID, d.Job)
 		return nil
+
+	case actPublish:
+		return a.publish(ctx, act, d.Job)
+
+	case actWithdraw:
+		job := d.Job
+		if job == nil {
+			job = rep.Job
+		}
+		return a.withdraw(ctx, act, job)
 	}
 	return fmt.Errorf("unknown action %q", act.Kind)
 }

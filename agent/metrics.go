@@ -24,6 +24,8 @@ type metrics struct {
 	throttled         *prometheus.GaugeVec
 	containerLists    *prometheus.CounterVec
 	eventsRestarts    prometheus.Counter
+	// Service discovery: tasks whose endpoints were published, withdrawn.
+	endpointsPublished, endpointsWithdrawn prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -60,7 +62,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		containerLists: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "helios_agent_container_lists_total", Help: "Container listings of reconcile passes, by scope (host: all of the host's containers, job: one job's).",
 		}, []string{"scope"}),
-		eventsRestarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_events_restarts_total", Help: "Times the engine's events stream broke and was subscribed again (followed by a full pass)."}),
+		endpointsPublished: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_endpoints_published_total", Help: "Times the agent published a healthy task's endpoints for service discovery."}),
+		endpointsWithdrawn: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_endpoints_withdrawn_total", Help: "Times the agent withdrew a task's endpoints (before a stop, or after an exit)."}),
+		eventsRestarts:     prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_events_restarts_total", Help: "Times the engine's events stream broke and was subscribed again (followed by a full pass)."}),
 	}
 	if reg == nil {
 		return m, nil
@@ -93,7 +97,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.containerLists, err = register(reg, m.containerLists); err != nil {
 		return nil, err
 	}
-	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts, &m.resyncs, &m.eventsRestarts} {
+	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts, &m.resyncs, &m.eventsRestarts, &m.endpointsPublished, &m.endpointsWithdrawn} {
 		if *c, err = register(reg, *c); err != nil {
 			return nil, err
 		}

@@ -38,6 +38,10 @@ type planInput struct {
 	// ErrorBackoff holds, per job, until when nothing is tried after an action failed
 	// (other than a start, which has StartBackoff): its delay doubles with each failure.
 	ErrorBackoff map[model.JobID]time.Time
+	// Discovery is on (the agent has a domain and a registrar); Published holds, per job,
+	// the container whose endpoints are published (discovery.go).
+	Discovery bool
+	Published map[model.JobID]string
 }
 
 type actionKind string
@@ -60,6 +64,10 @@ const (
 	actWait actionKind = "wait"
 	// actHealthcheck starts the health-check supervisor of the running ContainerID.
 	actHealthcheck actionKind = "healthcheck"
+	// actPublish publishes the endpoints of the running, healthy ContainerID; actWithdraw
+	// withdraws the job's, first waiting for DNS to drop them when Drain (discovery.go).
+	actPublish  actionKind = "publish"
+	actWithdraw actionKind = "withdraw"
 )
 
 // action is one step of a plan: what apply carries out, with every choice already made.
@@ -75,6 +83,7 @@ type action struct {
 	Stopping    bool          // actRemove with Undeploy: the container runs; report STOPPING, stop it
 	Stopped     bool          // actRemove with Undeploy: report STOPPED before removing
 	After       time.Duration // actWait
+	Drain       bool          // actWithdraw: a stop follows; wait for DNS, then the grace period
 	Reason      reason
 }
 
@@ -115,6 +124,9 @@ func plan(in planInput) []action {
 	for id := range in.Reported {
 		ids[id] = true
 	}
+	for id := range in.Published {
+		ids[id] = true
+	}
 	sorted := make([]model.JobID, 0, len(ids))
 	for id := range ids {
 		sorted = append(sorted, id)
@@ -132,7 +144,7 @@ func planJob(in planInput, id model.JobID, cs []Container) []action {
 	if in.Busy[id] {
 		return nil // its worker asks for another pass when done
 	}
-	out := planTask(in, id, cs)
+	out := discoveryActions(in, id, cs, planTask(in, id, cs))
 	if until := in.ErrorBackoff[id]; len(out) > 0 && in.Now.Before(until) {
 		return []action{{Kind: actWait, JobID: id, Goal: out[0].Goal, After: until.Sub(in.Now), Reason: reasonErrorBackoff}}
 	}

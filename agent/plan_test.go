@@ -213,7 +213,8 @@ func TestPlanWaitOfABackOffIsTheRemainingTime(t *testing.T) {
 }
 
 func TestEveryReasonHasAKnownKind(t *testing.T) {
-	kinds := map[actionKind]bool{actStart: true, actStop: true, actRemove: true, actReport: true, actDeleteStatus: true, actWait: true, actHealthcheck: true}
+	kinds := map[actionKind]bool{actStart: true, actStop: true, actRemove: true, actReport: true, actDeleteStatus: true, actWait: true, actHealthcheck: true,
+		actPublish: true, actWithdraw: true}
 	for r, k := range reasonKinds {
 		if r == "" || !kinds[k] {
 			t.Errorf("reason %q -> kind %q", r, k)

@@ -26,6 +26,9 @@ const (
 	reasonFlappingDelay     reason = "flapping-delay"      // actWait: restart delay of a FLAPPING task
 	reasonStartBackoff      reason = "start-backoff"       // actWait: a failed start backs off
 	reasonErrorBackoff      reason = "error-backoff"       // actWait: another failed action backs off
+	reasonHealthy           reason = "healthy"             // actPublish: running and RUNNING (its health check passed)
+	reasonStopping          reason = "stopping"            // actWithdraw: before its container is stopped or replaced
+	reasonNotRunning        reason = "not-running"         // actWithdraw: its container exited or is gone
 )
 
 // reasonKinds maps every reason to the one action kind it explains: the set of label pairs
@@ -50,4 +53,7 @@ var reasonKinds = map[reason]actionKind{
 	reasonFlappingDelay:     actWait,
 	reasonStartBackoff:      actWait,
 	reasonErrorBackoff:      actWait,
+	reasonHealthy:           actPublish,
+	reasonStopping:          actWithdraw,
+	reasonNotRunning:        actWithdraw,
 }

@@ -47,6 +47,10 @@ func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]b
 	atStart := a.snapshotLocked()
 	reported := atStart.reported
 	a.mu.Unlock()
+	published := map[model.JobID]string{}
+	if a.cfg.Registrar != nil {
+		published = a.cfg.Registrar.Published()
+	}
 
 	desired, err := a.desired(ctx)
 	if errors.Is(err, errNotListed) {
@@ -78,9 +82,11 @@ func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]b
 	maps.Copy(snap.busy, atStart.busy)
 	in := planInput{Desired: desired, Containers: ctrs, Reported: reported, Now: now, RestartDelay: a.cfg.RestartDelay,
 		Checking: atStart.checking, Throttle: snap.throttle, Flapping: snap.flapping, FlappingDelay: a.cfg.FlappingRestartDelay,
-		Busy: snap.busy, StartBackoff: snap.backoff, ErrorBackoff: snap.retryAt}
+		Busy: snap.busy, StartBackoff: snap.backoff, ErrorBackoff: snap.retryAt,
+		Discovery: a.cfg.Domain != "" && a.cfg.Registrar != nil, Published: published}
 	if !all {
 		in.Desired, in.Reported = onlyScope(desired, scope), onlyScope(reported, scope)
+		in.Published = onlyScope(published, scope)
 	}
 	live := map[model.JobID]bool{}
 	for id := range desired {

@@ -48,6 +48,12 @@ type MasterConfig struct {
 	TLSCertFile, TLSKeyFile, TLSClientCAFile string
 	// Tokens are the bearer tokens of --auth-token-file.
 	Tokens map[string]model.Principal
+	// Domain (--domain) gives the master its own DNS record, _helios._http.<Domain> (or
+	// _https), at AdvertiseAddress and the API's port; "" for none. DNS configures the
+	// leader's mirror of every record (docs/discovery.md).
+	Domain           string
+	AdvertiseAddress string
+	DNS              DNSConfig
 }
 
 // Defaults of the master's HTTP server limits.
@@ -66,6 +72,7 @@ type Master struct {
 	handler    http.Handler
 	metricsMux http.Handler
 	m          *metrics
+	dns        *dnsMetrics
 	scheme     string // of the API: http or https
 }
 
@@ -96,6 +103,15 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.ExpiryInterval <= 0 {
 		cfg.ExpiryInterval = 30 * time.Second
 	}
+	if cfg.DNS.TTL <= 0 {
+		cfg.DNS.TTL = 5 * time.Second
+	}
+	if cfg.DNS.ResyncInterval <= 0 {
+		cfg.DNS.ResyncInterval = 30 * time.Second
+	}
+	if cfg.Domain != "" && cfg.AdvertiseAddress == "" {
+		return nil, errors.New("master: a domain needs an advertise address")
+	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = DefaultReadTimeout
 	}
@@ -124,7 +140,7 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry), scheme: "http"}
+	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry), dns: newDNSMetrics(cfg.Registry), scheme: "http"}
 	if m.api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("master: listen for the API on %s: %w", cfg.HTTPAddr, err)
 	}
@@ -190,7 +206,8 @@ func (m *Master) Run(ctx context.Context) error {
 			recordHostsDown(m.cfg.Store, m.cfg.DownSweepInterval, m.cfg.AgentReapingTimeout, m.log.Named("hosts-down")),
 			reapExpiredJobs(m.cfg.Store, m.cfg.ExpiryInterval, m.log.Named("expiry")),
 			maintainKeys(m.cfg.Store, m.log.Named("keys")),
-			newRollouts(m.cfg.Store, m.cfg.Name, m.log.Named("rollouts"), m.m).run)
+			newRollouts(m.cfg.Store, m.cfg.Name, m.log.Named("rollouts"), m.m).run,
+			mirrorDNS(m.cfg.Store, m.cfg.DNS, m.log.Named("dns"), m.dns))
 	}()
 
 	var err error
@@ -234,6 +251,7 @@ func (m *Master) register(ctx context.Context) error {
 		Endpoint:  m.scheme + "://" + m.api.Addr().String(),
 		Version:   model.Version,
 		StartTime: time.Now().UnixMilli(),
+		DNS:       m.dnsEntry(),
 	}
 	err := m.cfg.Store.KeepLeased(ctx, m.cfg.LeaseTTL, m.log, func(ctx context.Context, lease store.LeaseID) error {
 		return m.cfg.Store.PutMaster(ctx, info, lease)
@@ -242,4 +260,18 @@ func (m *Master) register(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// dnsEntry is the master's own service record, or nil without a domain: the API's port at
+// the advertised address (--http may be ":5801", which names no host).
+func (m *Master) dnsEntry() *model.Endpoint {
+	if m.cfg.Domain == "" {
+		return nil
+	}
+	port := 0
+	if a, ok := m.api.Addr().(*net.TCPAddr); ok {
+		port = a.Port
+	}
+	return &model.Endpoint{Service: "helios", Proto: m.scheme, Name: model.SRVName("helios", m.scheme, m.cfg.Domain),
+		Host: m.cfg.AdvertiseAddress, Port: port}
 }

@@ -55,4 +55,7 @@ type MasterInfo struct {
 	Endpoint  string `json:"endpoint,omitempty"`
 	Version   string `json:"version"`
 	StartTime int64  `json:"startTime"`
+	// DNS is the master's own service record (_helios._http.<domain>, or _https), mirrored
+	// to SkyDNS by the leader; nil when the master has no --domain.
+	DNS *Endpoint `json:"dns,omitempty"`
 }

@@ -170,6 +170,11 @@ func (v *validator) ports() {
 }
 
 func (v *validator) registration() {
+	if d := v.job.RegistrationDomain; d != "" {
+		if err := ValidateDomain(d); err != nil {
+			v.addf("Invalid registrationDomain: %v", err)
+		}
+	}
 	for _, key := range sortedMapKeys(v.job.Registration) {
 		field := fmt.Sprintf("registration %q", key)
 		service, proto, hasProto := strings.Cut(key, "/")
@@ -180,6 +185,12 @@ func (v *validator) registration() {
 		// registers "fooservice/http", so any word is allowed, not only tcp and udp.
 		if hasProto && !serviceNameRE.MatchString(proto) {
 			v.addf("Invalid %s: protocol %q must match [_\\-\\w]+ (the key is service[/protocol])", field, proto)
+		}
+		// Each becomes one DNS label, "_" + name (docs/discovery.md).
+		for _, part := range []string{service, proto} {
+			if len(part) >= MaxHostLabelLength {
+				v.addf("Invalid %s: %q is %d characters; at most %d, as DNS adds a '_' to make a label of it", field, clip(part), len(part), MaxHostLabelLength-1)
+			}
 		}
 		ports := v.job.Registration[key].Ports
 		if len(ports) == 0 && len(v.job.Ports) != 1 {

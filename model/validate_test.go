@@ -107,6 +107,13 @@ func TestValidateJob(t *testing.T) {
 		{"registration protocol", func(j *Job) { j.Registration = map[string]ServicePorts{"svc/tcp/x": regPorts("http")} }, []string{`registration "svc/tcp/x": protocol "tcp/x"`}},
 		{"registration without protocol", func(j *Job) { j.Registration = map[string]ServicePorts{"svc": regPorts("http")} }, nil},
 		{"registration missing port", func(j *Job) { j.Registration = map[string]ServicePorts{"svc/udp": regPorts("nope")} }, []string{`registration "svc/udp": port "nope" is not one of the job's ports`}},
+		{"registration domain absolute", func(j *Job) { j.RegistrationDomain = "example.com." }, nil},
+		{"registration domain relative", func(j *Job) { j.RegistrationDomain = "shop" }, nil},
+		{"registration domain bad label", func(j *Job) { j.RegistrationDomain = "a..b" }, []string{`registrationDomain: invalid domain "a..b": empty label`}},
+		{"registration domain bad character", func(j *Job) { j.RegistrationDomain = "sh op" }, []string{`invalid domain "sh op": label "sh op" has ' '`}},
+		{"registration service too long", func(j *Job) {
+			j.Registration = map[string]ServicePorts{strings.Repeat("s", 63): regPorts("http")}
+		}, []string{`is 63 characters; at most 62`}},
 		{"registration no ports, two job ports", func(j *Job) { j.Registration = map[string]ServicePorts{"svc": {}} }, []string{`registration "svc": names no port`}},
 		{"registration no ports, one job port", func(j *Job) {
 			j.HealthCheck = nil

@@ -131,6 +131,13 @@ func (k Keys) TaskStatus(host string, id model.JobID) string {
 	return k.TaskStatuses(host) + string(id)
 }
 
+// Endpoints is the prefix of the service endpoints the host's agent publishes for its
+// healthy tasks, bound to its lease; the leader mirrors them to SkyDNS records (discovery.go).
+func (k Keys) Endpoints(host string) string { return k.HostStatus(host) + "endpoints/" }
+
+// Endpoint holds one task's endpoints (JSON model.JobEndpoints).
+func (k Keys) Endpoint(host string, id model.JobID) string { return k.Endpoints(host) + string(id) }
+
 // Masters is the prefix of the live masters.
 func (k Keys) Masters() string { return k.root + "/status/masters/" }
 

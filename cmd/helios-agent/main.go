@@ -20,7 +20,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	flags := append(append(daemon.CommonFlags(), daemon.AgentFlags(daemon.DefaultAgentName(), "metrics")...), daemon.PolicyFlags()...)
+	flags := append(append(append(daemon.CommonFlags(), daemon.AgentFlags(daemon.DefaultAgentName(), "metrics")...), daemon.PolicyFlags()...), daemon.DiscoveryFlags()...)
 	flags = append(flags, daemon.PprofFlag("--metrics"), &ucli.StringSliceFlag{Name: "etcd", Value: ucli.NewStringSlice("http://127.0.0.1:2379"), Usage: "etcd client endpoints (repeatable or comma-separated)"})
 	app := &ucli.App{
 		Name:    "helios-agent",

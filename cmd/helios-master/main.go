@@ -21,7 +21,7 @@ func main() {
 		Name:     "helios-master",
 		Usage:    "serve the Helios REST API, with all state in etcd",
 		Version:  model.Version,
-		Flags:    append(append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.PolicyFlags()...), daemon.EtcdFlags(filepath.Join(daemon.HomeDir("master"), "etcd"))...),
+		Flags:    append(append(append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.PolicyFlags()...), daemon.DiscoveryFlags()...), daemon.EtcdFlags(filepath.Join(daemon.HomeDir("master"), "etcd"))...),
 		Action:   func(c *ucli.Context) error { return run(ctx, c) },
 		Commands: []*ucli.Command{daemon.EtcdAuthCommand()},
 	}

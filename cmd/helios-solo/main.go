@@ -43,6 +43,7 @@ func main() {
 // asks for an address of their own.
 func flags(soloDir string) []ucli.Flag {
 	fs := append(append(append(daemon.CommonFlags(), daemon.MasterFlags()...), daemon.PolicyFlags()...), daemon.EtcdFlags(filepath.Join(soloDir, "etcd"))...)
+	fs = append(fs, daemon.DiscoveryFlags()...) // one set for the master and the agent
 	for _, f := range daemon.AgentFlags(daemon.DefaultAgentName(), "agent-metrics") {
 		switch f.Names()[0] {
 		case "name":

@@ -51,6 +51,7 @@ func AgentFlags(defaultName, metricsFlag string) []ucli.Flag {
 		&ucli.DurationFlag{Name: "image-pull-retry", Value: 2 * time.Minute, Usage: "retry of a task whose image pull failed otherwise (IMAGE_PULL_FAILED)"},
 		&ucli.DurationFlag{Name: "startup-join-wait", Value: 10 * time.Second, Usage: "at start-up, how long to wait for etcd before managing containers from the state dir"},
 		&ucli.StringFlag{Name: "docker-config", Usage: "Docker config file with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)"},
+		&ucli.DurationFlag{Name: "withdraw-wait", Value: 5 * time.Second, Usage: "before stopping a registered task whose job has no gracePeriod, wait at most this for DNS to drop its records"},
 		&ucli.BoolFlag{Name: "fake-runtime", Usage: "run containers in memory only (hollow agents for scale tests)"},
 	}
 }
@@ -72,6 +73,8 @@ type AgentSettings struct {
 	Fake                                    bool
 	Pprof                                   bool // serve /debug/pprof/ on MetricsAddr
 	Policy                                  model.JobPolicy
+	Discovery                               Discovery // --domain, --advertise-address, --skydns-path
+	WithdrawWait                            time.Duration
 }
 
 // ParseAgentFlags checks every agent flag; the first bad one is the error.
@@ -87,6 +90,7 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 		StartupJoinWait: c.Duration("startup-join-wait"),
 		DockerConfig:    c.String("docker-config"),
 		Pprof:           c.Bool("pprof"),
+		WithdrawWait:    c.Duration("withdraw-wait"),
 	}
 	var err error
 	if s.Name == "" {
@@ -94,6 +98,9 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 	}
 	if err := model.ValidateHostName(s.Name); err != nil {
 		return s, fmt.Errorf("--name: %w", err)
+	}
+	if s.Discovery, err = parseDiscoveryFlags(c); err != nil {
+		return s, err
 	}
 	if s.Policy, err = ParsePolicy(c); err != nil {
 		return s, err
@@ -141,7 +148,7 @@ func ParseAgentFlags(c *ucli.Context, metricsFlag string) (AgentSettings, error)
 		v    time.Duration
 	}{{"resync-interval", s.Resync}, {"restart-delay", s.RestartDelay}, {"health-check-interval", s.HealthCheckInterval},
 		{"health-check-max-interval", s.HealthCheckMax}, {"flapping-window", s.FlappingWindow},
-		{"flapping-restart-delay", s.FlappingRestartDelay}, {"image-missing-retry", s.ImageMissingRetry}, {"image-pull-retry", s.ImagePullRetry}, {"startup-join-wait", s.StartupJoinWait}} {
+		{"flapping-restart-delay", s.FlappingRestartDelay}, {"image-missing-retry", s.ImageMissingRetry}, {"image-pull-retry", s.ImagePullRetry}, {"startup-join-wait", s.StartupJoinWait}, {"withdraw-wait", s.WithdrawWait}} {
 		if d.v <= 0 {
 			return s, fmt.Errorf("--%s must be positive", d.name)
 		}
@@ -173,15 +180,32 @@ func RunAgent(ctx context.Context, s AgentSettings, st *store.Store, log *zap.Lo
 		defer d.Close()
 		rt, portFree = d, nil
 	}
+	// Endpoints are bound to the same lease as the up key: they vanish with the agent.
+	var registrar *store.EndpointRegistrar
+	var publisher agent.Registrar // a nil *EndpointRegistrar in it would not be nil
+	if s.Discovery.Domain != "" {
+		registrar = st.NewEndpointRegistrar(s.Name, s.Discovery.SkyDNSPath)
+		publisher = registrar
+	}
 	a, err := agent.New(agent.Config{
 		Name:    s.Name,
 		Store:   st,
 		Runtime: rt,
 		KeepUp: func(ctx context.Context) error {
 			return st.KeepLeased(ctx, s.LeaseTTL, log, func(ctx context.Context, lease store.LeaseID) error {
-				return st.PutUp(ctx, s.Name, lease)
+				if err := st.PutUp(ctx, s.Name, lease); err != nil {
+					return err
+				}
+				if registrar != nil {
+					return registrar.Attach(ctx, lease)
+				}
+				return nil
 			})
 		},
+		Domain:                 s.Discovery.Domain,
+		AdvertiseAddress:       s.Discovery.AdvertiseAddress,
+		Registrar:              publisher,
+		WithdrawWait:           s.WithdrawWait,
 		WatchPrefix:            st.Keys().Host(s.Name),
 		Labels:                 s.Labels,
 		Defaults:               s.Defaults,

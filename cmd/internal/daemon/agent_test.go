@@ -15,7 +15,7 @@ func parseAgent(t *testing.T, args ...string) (AgentSettings, error) {
 		s   AgentSettings
 		err error
 	)
-	app := &ucli.App{Name: "agent", Flags: AgentFlags("me", "metrics"), Action: func(c *ucli.Context) error {
+	app := &ucli.App{Name: "agent", Flags: append(AgentFlags("me", "metrics"), DiscoveryFlags()...), Action: func(c *ucli.Context) error {
 		s, err = ParseAgentFlags(c, "metrics")
 		return nil
 	}}

@@ -41,6 +41,8 @@ func MasterFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "max-watch-streams", Value: api.DefaultMaxStreams, Usage: "watch streams this master serves at most (429 beyond)"},
 		&ucli.IntFlag{Name: "max-watch-streams-per-client", Value: api.DefaultMaxStreamsPerClient, Usage: "watch streams one client address may hold open"},
 		&ucli.DurationFlag{Name: "watch-write-timeout", Value: api.DefaultStreamWriteTimeout, Usage: "a watch client that takes no line within this is cut off"},
+		&ucli.DurationFlag{Name: "dns-ttl", Value: 5 * time.Second, Usage: "DNS TTL of the SkyDNS records the leader writes (docs/discovery.md)"},
+		&ucli.DurationFlag{Name: "dns-resync-interval", Value: 30 * time.Second, Usage: "the leader mirrors DNS records at least this often, besides on every change"},
 	}
 }
 
@@ -135,6 +137,13 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 	if err := controller.CheckListen(c.String("http"), c.String("tls-cert") != "", authOn, c.Bool("insecure")); err != nil {
 		return nil, err
 	}
+	disc, err := masterDiscovery(c)
+	if err != nil {
+		return nil, err
+	}
+	if c.Duration("dns-ttl") < time.Second || c.Duration("dns-resync-interval") <= 0 {
+		return nil, errors.New("--dns-ttl must be at least 1s and --dns-resync-interval positive")
+	}
 	m, err := controller.NewMaster(controller.MasterConfig{
 		JobPolicy:           &policy,
 		Tokens:              tokens,
@@ -158,6 +167,9 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		MaxStreams:          c.Int("max-watch-streams"),
 		MaxStreamsPerClient: c.Int("max-watch-streams-per-client"),
 		StreamWriteTimeout:  c.Duration("watch-write-timeout"),
+		Domain:              disc.Domain,
+		AdvertiseAddress:    disc.AdvertiseAddress,
+		DNS:                 controller.DNSConfig{SkyDNSPath: disc.SkyDNSPath, TTL: c.Duration("dns-ttl"), ResyncInterval: c.Duration("dns-resync-interval")},
 	})
 	if err != nil {
 		return nil, err
@@ -196,4 +208,23 @@ func RunUntilDone(ctx context.Context, fn func(context.Context) error) error {
 // listener is set (--metrics, else --agent-metrics).
 func PprofFlag(metricsFlag string) ucli.Flag {
 	return &ucli.BoolFlag{Name: "pprof", Usage: "serve Go's profiles (/debug/pprof/) on the " + metricsFlag + " listener, for finding where time goes"}
+}
+
+// masterDiscovery is the discovery flags of a master: without --advertise-address its record
+// points at the host of --http when that names one, else at the primary address.
+func masterDiscovery(c *ucli.Context) (Discovery, error) {
+	d, err := ParseDiscovery(c.String("domain"), c.String("advertise-address"), c.String("skydns-path"))
+	if err != nil || d.Domain == "" || d.AdvertiseAddress != "" {
+		return d, err
+	}
+	if host, _, err := net.SplitHostPort(c.String("http")); err == nil {
+		if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+			d.AdvertiseAddress = host
+			return d, nil
+		}
+	}
+	if d.AdvertiseAddress, err = PrimaryAddress(); err != nil {
+		return d, fmt.Errorf("--advertise-address not given and %w", err)
+	}
+	return d, nil
 }
