@@ -82,7 +82,7 @@ type Agent struct {
 	// resyncing: the resync's etcd work runs (background.go); resyncDone: it finished and
 	// the loop has not counted it yet.
 	resyncing, resyncDone atomic.Bool
-	id                          *identity // cluster id and container record; set by Run
+	id                    *identity // cluster id and container record; set by Run
 	// writeCtx is Run's: status writers (writer.go) outlive the action or health check that
 	// set the status, so they cannot use its context.
 	writeCtx context.Context
