@@ -46,16 +46,23 @@ func newCluster(t *testing.T) *cluster {
 // startMaster starts a helios-master process on the etcd endpoints and returns its URL.
 func (c *cluster) startMaster(name string, endpoints ...string) string {
 	c.t.Helper()
+	url, _ := c.startMasterProcess(name, endpoints...)
+	return url
+}
+
+// startMasterProcess is startMaster that returns the process too.
+func (c *cluster) startMasterProcess(name string, endpoints ...string) (string, *harness.Process) {
+	c.t.Helper()
 	api := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(c.t))
 	args := []string{"--http", api, "--name", name, "--master-lease-ttl", "2s",
 		"--etcd-timeout", etcdTimeout.String()}
 	for _, e := range endpoints {
 		args = append(args, "--etcd", e)
 	}
-	harness.Start(c.t, c.bins.Path("helios-master"), args...)
+	p := harness.Start(c.t, c.bins.Path("helios-master"), args...)
 	url := "http://" + api
 	harness.WaitHTTP(c.t, url+"/version", 60*time.Second)
-	return url
+	return url, p
 }
 
 // startAgent starts a helios-agent process named host on etcdEP, with the suite's timings
