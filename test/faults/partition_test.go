@@ -36,7 +36,7 @@ func (c *cluster) killAndWaitReplaced(host, job, id string) (string, time.Durati
 	var replacement string
 	harness.Eventually(c.t, 30*time.Second, func() error {
 		if replacement = c.running(host, job); replacement == "" || replacement == id {
-			return fmt.Errorf("the killed container %s was not replaced while etcd stalls", id[:12])
+			return fmt.Errorf("the killed container %s was not replaced while cut off from etcd", id[:12])
 		}
 		return nil
 	})
