@@ -28,6 +28,8 @@ type cluster struct {
 	etcd   *clientv3.Client
 	etcdEP string
 	master string // URL of the master's API
+	// agentEtcdTimeout, when set, is the agents' --etcd-timeout instead of etcdTimeout.
+	agentEtcdTimeout time.Duration
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -78,13 +80,17 @@ func (c *cluster) startAgent(host, etcdEP string, resyncEvery ...string) *harnes
 	if len(resyncEvery) > 0 {
 		every = resyncEvery[0]
 	}
+	timeout := etcdTimeout
+	if c.agentEtcdTimeout > 0 {
+		timeout = c.agentEtcdTimeout
+	}
 	return harness.Start(c.t, c.bins.Path("helios-agent"),
 		"--name", host,
 		"--etcd", etcdEP,
 		"--state-dir", c.t.TempDir(),
 		"--lease-ttl", leaseTTL,
 		"--resync-interval", every,
-		"--etcd-timeout", etcdTimeout.String(),
+		"--etcd-timeout", timeout.String(),
 		"--metrics", "",
 	)
 }
