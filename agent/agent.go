@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/helios-go/helios/model"
@@ -83,10 +84,13 @@ type Agent struct {
 
 	wakes *wakeSet                // what the next pass covers (wake.go)
 	queue *workQueue[model.JobID] // jobs with actions for their worker (worker.go)
-	// Failures in a row of the loop's own reads and of the queued status writes; only the
-	// loop goroutine touches them.
+	// Failures in a row of the loop's own reads (only the loop touches them) and of the
+	// queued status writes (only the one flush at a time, background.go).
 	passFailures, flushFailures int
-	id                          *identity // cluster id and container record; set by Run
+	// resyncing: the resync's etcd work runs (background.go); resyncDone: it finished and
+	// the loop has not counted it yet.
+	resyncing, resyncDone atomic.Bool
+	id                    *identity // cluster id and container record; set by Run
 	// writeCtx is Run's: status writers (writer.go) outlive the action or health check that
 	// set the status, so they cannot use its context.
 	writeCtx context.Context
@@ -105,6 +109,7 @@ type Agent struct {
 	pendingDropped  map[model.JobID]int         // writes dropped per task since the queue was last empty
 	pendingSavedGen uint64                      // pendingGen as last saved to the state dir; guarded by pendingFileMu too
 	pendingFileMu   sync.Mutex                  // serialises saves of the queue (outagequeue.go)
+	flushing        bool                        // a flush of pending runs (background.go)
 	savedDesired    string                      // deployments as last written to the state dir
 	desiredNext     *diskState                  // deployments waiting for the state dir's writer
 	desiredSaving   bool                        // the state dir's writer runs (saveDesiredLoop)
@@ -262,9 +267,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer resync.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	resyncing := false
 	a.wakes.everything()
 	for {
+		// Taken before the wakes: the resync's own wake is set before it says it is done,
+		// so the pass below (or one before it) came after the resync's reads.
+		resynced := a.resyncDone.Swap(false)
 		all, jobs, next := a.wakes.take(time.Now())
 		if all || len(jobs) > 0 {
 			a.reconcile(ctx, all, jobs)
@@ -274,11 +281,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		if next > 0 {
 			timer.Reset(next)
 		}
-		if resyncing {
+		if resynced {
 			// Counted once the pass is done: a test that waits for this count to grow knows
 			// a whole resync happened meanwhile (its "nothing happened" marker).
 			a.m.resyncs.Inc()
-			resyncing = false
 		}
 		select {
 		case <-ctx.Done():
@@ -291,14 +297,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-a.wakes.poke:
 		case <-timer.C:
 		case <-resync.C:
-			resyncing = true
-			a.refreshHostInfo(ctx, false)
-			if joined == nil {
-				if a.reassert(ctx, id) {
-					a.relist(ctx)
-					a.trimHistories(ctx)
-				}
-			}
+			// The containers are listed again at once; etcd's part runs on its own, so a
+			// stalled etcd never holds up a local restart.
+			a.startResync(ctx, id, joined == nil)
 			a.wakes.everything()
 		}
 		timer.Stop()

@@ -23,12 +23,7 @@ const perJobListMax = 8
 func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]bool) {
 	t0 := time.Now()
 	defer func() { a.m.reconcileDuration.Observe(time.Since(t0).Seconds()) }()
-	if !a.flush(ctx) {
-		// Try the queued writes again, backing off, even if nothing else happens.
-		if job := a.firstPending(); job != "" {
-			a.wakes.jobAfter(job, backoff(a.flushFailures, a.cfg.RestartDelay, a.cfg.ResyncInterval))
-		}
-	}
+	a.kickFlush(ctx) // in the background: a pass never waits for etcd
 	retry := func(d time.Duration) {
 		if all {
 			a.wakes.everythingAfter(d)

@@ -141,6 +141,9 @@ func (a *Agent) writeBatch(ctx context.Context, batch []pendingOp) error {
 	}
 	a.mu.Unlock()
 	a.savePending()
+	// A pass kicks the flush of the queue; ask for one, even if nothing else happens.
+	a.wakes.jobAfter(batch[0].job, a.cfg.RestartDelay)
+	a.wakes.signal()
 	return nil
 }
 

@@ -19,7 +19,8 @@ import (
 )
 
 // client talks to masters. It resolves them on first use, starts at a random address and
-// moves to the next one on every attempt, retrying connection failures and 502/503 until
+// moves to the next one on every attempt (at once; it waits the retry delay only after a
+// round over all of them), retrying connection failures, 502/503 and a 504 to a GET until
 // the retry timeout.
 type client struct {
 	src          masterSource
@@ -142,7 +143,12 @@ func (c *client) doFull(ctx context.Context, method, path string, query url.Valu
 		default:
 			lastErr = fmt.Errorf("%s %s: %d %s", method, u.Redacted(), code, bytes.TrimSpace(data))
 		}
-		wait := c.retryDelay(attempt)
+		// Fail over: the next master of the cluster is tried at once; the retry delay is
+		// waited once every master failed in turn.
+		wait := time.Duration(0)
+		if n := len(c.endpoints); (attempt+1)%n == 0 {
+			wait = c.retryDelay(attempt / n)
+		}
 		if time.Now().Add(wait).After(deadline) {
 			if err == nil {
 				// The master answered 502/503 until the end: show its own words.

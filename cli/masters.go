@@ -145,16 +145,19 @@ func newResolver(addr string) *net.Resolver {
 	}
 }
 
-// resolveMasters turns the source into base URLs: every address of each -z host name (so
-// retries move between them), then each domain's SRV targets.
+// resolveMasters turns the source into base URLs: every master of each -z value, with
+// every address of its host name (so retries move between them), then each domain's SRV
+// targets.
 func resolveMasters(ctx context.Context, src masterSource, r *net.Resolver) ([]*url.URL, error) {
 	var out []*url.URL
 	for _, raw := range src.URIs {
-		u, err := parseMasterURI(raw)
+		us, err := parseMasterList(raw)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, expandHost(ctx, u, r)...)
+		for _, u := range us {
+			out = append(out, expandHost(ctx, u, r)...)
+		}
 	}
 	for _, d := range src.Domains {
 		found := false
@@ -175,6 +178,28 @@ func resolveMasters(ctx context.Context, src masterSource, r *net.Resolver) ([]*
 		if !found {
 			return nil, fmt.Errorf("Failed to resolve helios master in %s (srv: %s)", d, src.SRVName)
 		}
+	}
+	return out, nil
+}
+
+// parseMasterList reads one -z value: a master URI, or the masters of one cluster as a
+// comma-separated list of URIs ("http://a:5801,http://b:5801"). A repeated -z still names
+// separate clusters, as in the original; a comma cannot be part of a URI's host, so no
+// value the original accepted changes meaning. Requests go to the listed masters in
+// turn, moving to the next on a connection failure, 502, 503, or a 504 to a GET.
+func parseMasterList(raw string) ([]*url.URL, error) {
+	parts := strings.Split(raw, ",")
+	out := make([]*url.URL, 0, len(parts))
+	for _, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return nil, fmt.Errorf("invalid master list %q: an empty entry (want http://a:5801,http://b:5801)", raw)
+		}
+		u, err := parseMasterURI(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
 	}
 	return out, nil
 }

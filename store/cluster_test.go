@@ -152,3 +152,61 @@ func eventuallyNil(t *testing.T, timeout time.Duration, what string, f func() er
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestRefusedEndpointsFailFast: once every endpoint refuses connections a request fails
+// with ErrUnavailable within a second, not after the request timeout; once a member is
+// back requests succeed again at once (the probe resets the client's reconnect back-off).
+// A member lost from a three-member cluster (the leader among them: an election) fails no
+// request, as the connections to the others stay up.
+func TestRefusedEndpointsFailFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault test: starts a three-member etcd cluster (run without -short)")
+	}
+	c := newCluster(t, 3)
+	st := storetest.OpenEndpoints(t, c.endpoints(), store.Config{RequestTimeout: 5 * time.Second})
+	ctx := testCtx(t)
+	mustNil(t, "register before", st.RegisterHost(ctx, "h0", "id"))
+
+	for i := range 2 { // one member, then a second one: quorum lost, every call fails
+		c.stop(i)
+		if i == 0 {
+			for j := range 5 {
+				mustNil(t, "register with one member down", st.RegisterHost(ctx, fmt.Sprintf("h%d", j+1), "id"))
+			}
+		}
+	}
+	c.stop(2)
+	// The client notices the refused connections within a moment; from then on each call
+	// fails fast.
+	eventuallyNil(t, 15*time.Second, "a fast failure", func() error {
+		start := time.Now()
+		_, err := st.ListHosts(ctx)
+		if d := time.Since(start); !errors.Is(err, store.ErrUnavailable) || d > time.Second {
+			return fmt.Errorf("list hosts with every member stopped: %v after %v, want ErrUnavailable within 1s", err, d)
+		}
+		return nil
+	})
+	for range 5 {
+		start := time.Now()
+		_, err := st.ListHosts(ctx)
+		if d := time.Since(start); !errors.Is(err, store.ErrUnavailable) || d > time.Second {
+			t.Fatalf("list hosts with every member stopped: %v after %v, want ErrUnavailable within 1s", err, d)
+		}
+	}
+
+	// A member is ready only with a quorum: they start together.
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() { c.restart(i) })
+	}
+	wg.Wait()
+	eventuallyNil(t, 30*time.Second, "list hosts once the members are back", func() error {
+		_, err := st.ListHosts(ctx)
+		return err
+	})
+	hosts, err := st.ListHosts(ctx)
+	mustNil(t, "list hosts", err)
+	if len(hosts) != 6 {
+		t.Fatalf("hosts after recovery: %v, want h0..h5", hosts)
+	}
+}

@@ -32,6 +32,8 @@ type Store struct {
 	keys    Keys
 	log     *zap.Logger
 	metrics *metrics
+	// fastFail is the last probe of the endpoints while the connection is down (fastfail.go).
+	fastFail *fastFail
 }
 
 // newStore returns a Store over cli, filling Config's defaults.
@@ -46,11 +48,12 @@ func newStore(cli *clientv3.Client, cfg Config) *Store {
 		cfg.Logger = zap.NewNop()
 	}
 	return &Store{
-		cli:     cli,
-		cfg:     cfg,
-		keys:    NewKeys(cfg.Prefix),
-		log:     cfg.Logger,
-		metrics: newMetrics(cfg.Registerer, cfg.Logger),
+		cli:      cli,
+		cfg:      cfg,
+		keys:     NewKeys(cfg.Prefix),
+		log:      cfg.Logger,
+		metrics:  newMetrics(cfg.Registerer, cfg.Logger),
+		fastFail: &fastFail{},
 	}
 }
 
@@ -60,9 +63,13 @@ func (s *Store) Keys() Keys { return s.keys }
 // call runs one etcd request under the request deadline, counting its duration and
 // failure under op, and translating "cannot reach etcd" into ErrUnavailable.
 func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	start := time.Now()
+	if err := s.checkReachable(ctx); err != nil {
+		s.metrics.observe(op, time.Since(start), err)
+		return fmt.Errorf("etcd %s: %w", op, err)
+	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	start := time.Now()
 	err := fn(cctx)
 	s.metrics.observe(op, time.Since(start), err)
 	if err != nil {

@@ -28,6 +28,8 @@ type cluster struct {
 	etcd   *clientv3.Client
 	etcdEP string
 	master string // URL of the master's API
+	// agentEtcdTimeout, when set, is the agents' --etcd-timeout instead of etcdTimeout.
+	agentEtcdTimeout time.Duration
 }
 
 func newCluster(t *testing.T) *cluster {
@@ -46,16 +48,23 @@ func newCluster(t *testing.T) *cluster {
 // startMaster starts a helios-master process on the etcd endpoints and returns its URL.
 func (c *cluster) startMaster(name string, endpoints ...string) string {
 	c.t.Helper()
+	url, _ := c.startMasterProcess(name, endpoints...)
+	return url
+}
+
+// startMasterProcess is startMaster that returns the process too.
+func (c *cluster) startMasterProcess(name string, endpoints ...string) (string, *harness.Process) {
+	c.t.Helper()
 	api := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(c.t))
 	args := []string{"--http", api, "--name", name, "--master-lease-ttl", "2s",
 		"--etcd-timeout", etcdTimeout.String()}
 	for _, e := range endpoints {
 		args = append(args, "--etcd", e)
 	}
-	harness.Start(c.t, c.bins.Path("helios-master"), args...)
+	p := harness.Start(c.t, c.bins.Path("helios-master"), args...)
 	url := "http://" + api
 	harness.WaitHTTP(c.t, url+"/version", 60*time.Second)
-	return url
+	return url, p
 }
 
 // startAgent starts a helios-agent process named host on etcdEP, with the suite's timings
@@ -71,13 +80,17 @@ func (c *cluster) startAgent(host, etcdEP string, resyncEvery ...string) *harnes
 	if len(resyncEvery) > 0 {
 		every = resyncEvery[0]
 	}
+	timeout := etcdTimeout
+	if c.agentEtcdTimeout > 0 {
+		timeout = c.agentEtcdTimeout
+	}
 	return harness.Start(c.t, c.bins.Path("helios-agent"),
 		"--name", host,
 		"--etcd", etcdEP,
 		"--state-dir", c.t.TempDir(),
 		"--lease-ttl", leaseTTL,
 		"--resync-interval", every,
-		"--etcd-timeout", etcdTimeout.String(),
+		"--etcd-timeout", timeout.String(),
 		"--metrics", "",
 	)
 }
