@@ -61,8 +61,9 @@ func skydnsPrefix(path string) string {
 // its own host's configuration (deployments, the job copies written with them, port
 // reservations, registration id), writes only its own observed state (up, info, labels,
 // environment, task statuses, leased service endpoints) and its own history, may write
-// exactly the one key of its registration, and reads the cluster's identity and the
-// SkyDNS records. Not config/jobs/ (every job's environment and token), nor any other
+// exactly the one key of its registration, and reads the cluster's identity, the SkyDNS
+// records and the controller's election (master names only: an agent withdrawing a task's
+// endpoints asks whether a leader is there to remove its records before waiting for them). Not config/jobs/ (every job's environment and token), nor any other
 // host's keys. Leases need no key permission.
 func (k Keys) AgentRole(host, skydnsPath string) RoleSpec {
 	return RoleSpec{Name: AgentUser(host), Grants: []Grant{
@@ -73,6 +74,7 @@ func (k Keys) AgentRole(host, skydnsPath string) RoleSpec {
 		{Key: k.ClusterUID(), Access: AccessRead},
 		{Key: k.ClusterID(), Access: AccessRead},
 		{Key: skydnsPrefix(skydnsPath), Prefix: true, Access: AccessRead},
+		{Key: k.Election(), Prefix: true, Access: AccessRead},
 	}}
 }
 

@@ -134,6 +134,7 @@ func TestAgentRoleRanges(t *testing.T) {
 		{k.ClusterUID(), store.AccessRead},
 		{k.ClusterID(), store.AccessRead},
 		{"/skydns/local/x", store.AccessRead},
+		{k.ElectionKey(7), store.AccessRead},
 		{k.Job("j:1:h"), ""},
 		{k.Deployment("web10", "j:1:h"), ""},
 		{k.HostID("web10"), ""},
