@@ -252,7 +252,7 @@ type gatedWriter struct {
 	code   int
 }
 
-func (w *gatedWriter) Header() http.Header { return w.header }
+func (w *gatedWriter) Header() http.Header  { return w.header }
 func (w *gatedWriter) WriteHeader(code int) { w.code = code }
 func (w *gatedWriter) Flush()               {}
 func (w *gatedWriter) Write(b []byte) (int, error) {
