@@ -48,4 +48,3 @@ func TestEventsCommandFollowsTheCluster(t *testing.T) {
 		t.Fatalf("--from-revision -3: exit %d, stderr %q", r.code, r.err)
 	}
 }
-

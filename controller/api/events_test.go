@@ -286,7 +286,7 @@ func TestEventsSlowReaderIsCutOffWithAMessage(t *testing.T) {
 		defer hub.mu.Unlock()
 		return len(hub.subs) == 2
 	})
-	e.registerHosts(1, 10) // 1 blocks in Write, 3 queue, the 5th overflows
+	e.registerHosts(1, 10) // one or more block in Write, 3 queue, then the queue overflows
 	truth := all.events(t, 10)
 	waitFor(t, "the slow client to be cut off", func() bool { return hub.slowCuts() == 1 })
 	close(w.gate)
@@ -308,8 +308,10 @@ func TestEventsSlowReaderIsCutOffWithAMessage(t *testing.T) {
 		t.Fatalf("last line %+v: want STREAM_CUT saying why and how to resume", last)
 	}
 	events := got[:len(got)-1]
-	if len(events) != 4 || seq(events) != seq(truth[:4]) {
-		t.Fatalf("before the cut:\n%s\nwant the first 4 of:\n%s", seq(events), seq(truth))
+	// It got what it had taken and what was queued (one being written, three queued, at
+	// least), in order, and not all ten.
+	if len(events) < 4 || len(events) >= len(truth) || seq(events) != seq(truth[:len(events)]) {
+		t.Fatalf("before the cut:\n%s\nwant a prefix of 4 to 9 of:\n%s", seq(events), seq(truth))
 	}
 	// The hub forgot it, and the fast reader goes on.
 	hub.mu.Lock()
