@@ -48,9 +48,15 @@ func (s *server) clusterEvents(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, model.ErrorResponse{Status: model.StatusServiceUnavailable, Message: "this master does not serve the event stream"})
 		return
 	}
-	sub, backlog, shared, err := hub.subscribe(r.Context(), from)
+	sctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestDeadline)
+	sub, backlog, shared, err := hub.subscribe(sctx, from)
+	cancel()
 	if err != nil {
-		return // the client left while the master started its watch
+		if r.Context().Err() == nil { // else the client left while the master started its watch
+			writeJSON(w, http.StatusServiceUnavailable, model.ErrorResponse{Status: model.StatusServiceUnavailable,
+				Message: "the master's event watch has not started yet: etcd does not answer it"})
+		}
+		return
 	}
 	if shared {
 		defer hub.unsubscribe(sub)

@@ -353,3 +353,64 @@ func TestMetricsAuthFlag(t *testing.T) {
 		t.Fatalf("/events without a token: %d, want 401", r.code)
 	}
 }
+
+// fakeEventStore fails watches as told.
+type fakeEventStore struct {
+	rev     int64
+	watches chan error // what each WatchChanges returns (blocks until told)
+}
+
+func (f *fakeEventStore) Revision(context.Context) (int64, error)    { return f.rev, nil }
+func (f *fakeEventStore) CheckRevision(context.Context, int64) error { return nil }
+func (f *fakeEventStore) WatchChanges(ctx context.Context, _ int64, _ func([]model.KeyChange, int64)) error {
+	select {
+	case err := <-f.watches:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestEventStreamsEndWhenTheirRevisionsAreCompacted(t *testing.T) {
+	fs := &fakeEventStore{rev: 100, watches: make(chan error, 1)}
+	hub := NewEvents(EventsConfig{Store: fs})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = hub.Run(ctx) }()
+
+	// The shared watch falls behind compaction: every subscriber gets STREAM_RESET.
+	sub, _, ok, err := hub.subscribe(ctx, 0)
+	if !ok || err != nil {
+		t.Fatalf("subscribe: %v %v", ok, err)
+	}
+	fs.watches <- fmt.Errorf("watch: %w", store.ErrCompacted)
+	select {
+	case <-sub.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscriber was not told its stream ended")
+	}
+	if sub.final.Type != model.EventStreamReset || !strings.Contains(sub.final.Message, "lost its place") {
+		t.Fatalf("final event %+v, want STREAM_RESET", sub.final)
+	}
+
+	// A stream on its own watch whose revisions get compacted: STREAM_COMPACTED.
+	// (Another hub, not running, so its watch is the stream's alone.)
+	fs2 := &fakeEventStore{rev: 100, watches: make(chan error, 1)}
+	hub2 := NewEvents(EventsConfig{Store: fs2})
+	s, err := newServer(Config{Store: storeless{}, Events: hub2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := newSubscriber(10, 5)
+	fs2.watches <- fmt.Errorf("watch: %w", store.ErrCompacted)
+	s.ownEventWatch(ctx, hub2, 5, own)
+	if own.final.Type != model.EventStreamCompacted || !strings.Contains(own.final.Message, "without fromRevision") {
+		t.Fatalf("final event %+v, want STREAM_COMPACTED saying how to start again", own.final)
+	}
+	cancel()
+	<-done
+}
+
+// storeless is an API Store that is never called.
+type storeless struct{ Store }
