@@ -220,6 +220,7 @@ func (r *runner) commands() []*ucli.Command {
 		},
 	}
 	cmds = append(cmds, r.groupCommands()...)
+	cmds = append(cmds, r.eventsCommand())
 	for _, c := range cmds {
 		c.Action = r.eachTarget(c.Action)
 	}

@@ -54,6 +54,11 @@ type MasterConfig struct {
 	Domain           string
 	AdvertiseAddress string
 	DNS              DNSConfig
+	// MetricsAuth puts /metrics on the API port behind the reader role (--metrics-auth).
+	MetricsAuth bool
+	// The cluster event stream: events kept for resuming, and queued per client (see
+	// api.EventsConfig; 0: defaults).
+	EventBuffer, EventClientBuffer int
 }
 
 // Defaults of the master's HTTP server limits.
@@ -71,6 +76,7 @@ type Master struct {
 	metrics    net.Listener
 	handler    http.Handler
 	metricsMux http.Handler
+	events     *api.Events
 	m          *metrics
 	dns        *dnsMetrics
 	scheme     string // of the API: http or https
@@ -121,6 +127,8 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 	if cfg.MaxHeaderBytes <= 0 {
 		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
+	events := api.NewEvents(api.EventsConfig{Store: cfg.Store, Logger: cfg.Logger.Named("events"),
+		Buffer: cfg.EventBuffer, SubscriberBuffer: cfg.EventClientBuffer})
 	h, err := api.New(api.Config{
 		Store:               cfg.Store,
 		Logger:              cfg.Logger,
@@ -136,11 +144,13 @@ func NewMaster(cfg MasterConfig) (*Master, error) {
 		MaxStreams:          cfg.MaxStreams,
 		MaxStreamsPerClient: cfg.MaxStreamsPerClient,
 		StreamWriteTimeout:  cfg.StreamWriteTimeout,
+		MetricsAuth:         cfg.MetricsAuth,
+		Events:              events,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}
-	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, m: newMetrics(cfg.Registry), dns: newDNSMetrics(cfg.Registry), scheme: "http"}
+	m := &Master{cfg: cfg, log: cfg.Logger, handler: h, events: events, m: newMetrics(cfg.Registry), dns: newDNSMetrics(cfg.Registry), scheme: "http"}
 	if m.api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("master: listen for the API on %s: %w", cfg.HTTPAddr, err)
 	}
@@ -185,7 +195,7 @@ func (m *Master) MetricsAddr() net.Addr {
 func (m *Master) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 4)
+	errc := make(chan error, 8)
 	servers := []*http.Server{m.server(m.handler)}
 	go func() { errc <- serve(servers[0], m.api) }()
 	if m.metrics != nil {
@@ -197,8 +207,14 @@ func (m *Master) Run(ctx context.Context) error {
 	// them: the caller closes the etcd client once Run returns, and a master whose revoke
 	// met a closed client stayed listed, and a candidate, for a whole lease TTL.
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	defer wg.Wait()
+	go func() {
+		defer wg.Done()
+		if err := m.events.Run(ctx); ctx.Err() == nil {
+			errc <- fmt.Errorf("master: event stream: %w", err)
+		}
+	}()
 	go func() { defer wg.Done(); errc <- m.register(ctx) }()
 	go func() {
 		defer wg.Done()

@@ -59,14 +59,19 @@ type Store interface {
 
 // Config configures the API handler.
 type Config struct {
-	Store               Store                 // required
-	Logger              *zap.Logger           // nil: no logs
-	Registerer          prometheus.Registerer // metrics of the API; nil: none
-	Gatherer            prometheus.Gatherer   // if set, GET /metrics serves it
-	Version             string                // Helios-Server-Version header and GET /version
-	MasterName          string                // recorded as Deployment.deployerMaster
-	CapabilityWhitelist []string              // addCapabilities a job may ask for (default none)
-	JobPolicy           *model.JobPolicy      // what jobs may ask of hosts; nil: model.DefaultJobPolicy
+	Store      Store                 // required
+	Logger     *zap.Logger           // nil: no logs
+	Registerer prometheus.Registerer // metrics of the API; nil: none
+	Gatherer   prometheus.Gatherer   // if set, GET /metrics serves it
+	// MetricsAuth puts GET /metrics behind the reader role when authentication is on
+	// (--metrics-auth); by default it stays open, as Prometheus expects.
+	MetricsAuth bool
+	// Events is the master's cluster event stream (GET /events); nil: 503.
+	Events              *Events
+	Version             string           // Helios-Server-Version header and GET /version
+	MasterName          string           // recorded as Deployment.deployerMaster
+	CapabilityWhitelist []string         // addCapabilities a job may ask for (default none)
+	JobPolicy           *model.JobPolicy // what jobs may ask of hosts; nil: model.DefaultJobPolicy
 	// Authentication: bearer tokens (from --auth-token-file) and, with ClientCertAuth,
 	// verified client certificates. Either turns it on; every route then needs a role.
 	Tokens         map[string]model.Principal
@@ -204,6 +209,7 @@ func newServer(cfg Config) (*server, error) {
 	s.handle("GET /deployment-group/{name}/status", s.groupStatus)
 	s.handleStream("GET /deployment-group/{name}/watch", s.watchGroup)
 
+	s.handleStream("GET /events", s.clusterEvents)
 	s.handle("GET /masters", s.listMasters)
 	s.handle("GET /version", s.version)
 	if cfg.Gatherer != nil {

@@ -67,7 +67,7 @@ func (s *server) authenticate(r *http.Request) (model.Principal, bool, string) {
 
 // authorize answers (and returns false for) a request whose caller may not reach pattern.
 func (s *server) authorize(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, bool) {
-	if !s.authRequired() || pattern == "GET /metrics" {
+	if !s.authRequired() || pattern == "GET /metrics" && !s.cfg.MetricsAuth {
 		return r, true
 	}
 	who, ok, why := s.authenticate(r)

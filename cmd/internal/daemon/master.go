@@ -40,6 +40,9 @@ func MasterFlags() []ucli.Flag {
 		&ucli.DurationFlag{Name: "http-idle-timeout", Value: controller.DefaultIdleTimeout, Usage: "an idle keep-alive connection is closed after this"},
 		&ucli.IntFlag{Name: "max-watch-streams", Value: api.DefaultMaxStreams, Usage: "watch streams this master serves at most (429 beyond)"},
 		&ucli.IntFlag{Name: "max-watch-streams-per-client", Value: api.DefaultMaxStreamsPerClient, Usage: "watch streams one client address may hold open"},
+		&ucli.BoolFlag{Name: "metrics-auth", Usage: "with authentication on, /metrics on the API port needs the reader role (default: open, as Prometheus expects; --metrics stays open)"},
+		&ucli.IntFlag{Name: "event-buffer", Value: api.DefaultEventBuffer, Usage: "recent cluster events kept, so GET /events clients resume from a revision without a watch of their own"},
+		&ucli.IntFlag{Name: "event-client-buffer", Value: api.DefaultSubscriberBuffer, Usage: "cluster events queued for one GET /events client; one that falls further behind is cut off"},
 		&ucli.DurationFlag{Name: "watch-write-timeout", Value: api.DefaultStreamWriteTimeout, Usage: "a watch client that takes no line within this is cut off"},
 		&ucli.DurationFlag{Name: "dns-ttl", Value: 5 * time.Second, Usage: "DNS TTL of the SkyDNS records the leader writes (docs/discovery.md)"},
 		&ucli.DurationFlag{Name: "dns-resync-interval", Value: 30 * time.Second, Usage: "the leader mirrors DNS records at least this often, besides on every change"},
@@ -170,6 +173,9 @@ func StartMaster(c *ucli.Context, st *store.Store, log *zap.Logger, reg *prometh
 		Domain:              disc.Domain,
 		AdvertiseAddress:    disc.AdvertiseAddress,
 		DNS:                 controller.DNSConfig{SkyDNSPath: disc.SkyDNSPath, TTL: c.Duration("dns-ttl"), ResyncInterval: c.Duration("dns-resync-interval")},
+		MetricsAuth:         c.Bool("metrics-auth"),
+		EventBuffer:         c.Int("event-buffer"),
+		EventClientBuffer:   c.Int("event-client-buffer"),
 	})
 	if err != nil {
 		return nil, err
