@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/distribution/reference"
 )
 
 // ValidateOptions are the master's settings that validation depends on.
@@ -123,9 +121,9 @@ func (v *validator) image() {
 		v.addf("Invalid image \"\": an image is required")
 		return
 	}
-	// ParseAnyReference also takes an image id (64 hex digits or sha256:...), which Docker
-	// can run too.
-	if _, err := reference.ParseAnyReference(img); err != nil {
+	// CheckImageRef also takes an image id (64 hex digits or sha256:...), which Docker can
+	// run too.
+	if err := CheckImageRef(img); err != nil {
 		v.addf("Invalid image %q: not a valid Docker image reference (%v)", img, err)
 	}
 }
