@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/helios-go/helios/model"
 	ucli "github.com/urfave/cli/v2"
@@ -180,10 +181,18 @@ func (r *runner) deployDirect(c *ucli.Context, goal model.Goal) (done bool, err 
 	if err != nil {
 		return false, nil
 	}
+	start := time.Now()
 	resp, err := cl.deploy(c.Context, host, model.Deployment{JobID: id, Goal: goal}, c.String("token"))
 	if err != nil || resp.Status != model.StatusOK {
 		// A refused deploy wrote nothing: the usual path asks again and reports the answer
 		// (or the lookups' own errors first, as the original does).
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == statusUnavailable || time.Since(start) >= cl.retryTimeout {
+			// The masters were unreachable (or unavailable) until --retry-timeout: the usual
+			// path tries once more, not for another --retry-timeout, and fails with its own
+			// error, as it would have.
+			cl.retryTimeout = 0
+		}
 		return false, nil
 	}
 	if !r.json {

@@ -105,3 +105,21 @@ func TestDeployFullIDExactHostSkipsLookups(t *testing.T) {
 		t.Errorf("unknown job printed %q", r.out)
 	}
 }
+
+// TestDeployFullIDUnreachableMaster: with no master to reach, the direct deploy fails over
+// to the lookup path, which reports its own error, as before, and warns once at most.
+func TestDeployFullIDUnreachableMaster(t *testing.T) {
+	x := &h{t: t, env: map[string]string{"TZ": "UTC", "USER": "tester", "HOME": t.TempDir()}}
+	id := model.NewJobID("a", "1", strings.Repeat("0", 40))
+	r := x.runRaw("-z", "http://127.0.0.1:1", "--retry-timeout", "1", "deploy", string(id), "h")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+	}
+	all := r.out + r.err
+	if !strings.Contains(all, "could not reach any master: Get ") || strings.Contains(all, "Put ") {
+		t.Errorf("want the job lookup's error, got:\n%s", all)
+	}
+	if n := strings.Count(all, "still trying until --retry-timeout"); n > 1 {
+		t.Errorf("warned %d times, want once at most:\n%s", n, all)
+	}
+}
