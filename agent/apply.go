@@ -164,16 +164,9 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	st.Goal, st.ContainerID, st.ContainerError = act.Goal, "", ""
 	st.Ports = taskPorts(j, spec.Ports)
 	st.Env = envMap(spec.Env)
-	if st, err = a.ensureImage(ctx, act, j, st); err != nil {
-		return err
-	}
-	st.State = model.StateCreating
-	if err := a.setStatus(ctx, act.JobID, st); err != nil {
-		return err
-	}
-	id, err := a.cfg.Runtime.Create(ctx, spec)
+	id, err := a.create(ctx, act, j, spec, &st)
 	if err != nil {
-		return a.fail(ctx, act, j, st, "", err)
+		return err
 	}
 	st.State, st.ContainerID = model.StateStarting, id
 	if err := a.setStatus(ctx, act.JobID, st); err != nil {
@@ -197,6 +190,42 @@ func (a *Agent) start(ctx context.Context, act action, d desiredTask, rep model.
 	}
 	st.State = model.StateRunning
 	return a.setStatus(ctx, act.JobID, st)
+}
+
+// create creates the task's container, reporting CREATING (after PULLING_IMAGE when it
+// pulls), and updates *st as last written. The create goes first: the image is almost always
+// present, and looking for it before every create was a round trip to the engine on the way
+// to the start. Only the engine's "no such image" (or --always-pull) takes the pull path, and
+// the statuses written are those of looking first: the history does not show the order.
+func (a *Agent) create(ctx context.Context, act action, j *model.Job, spec ContainerSpec, st *model.TaskStatus) (string, error) {
+	if !a.cfg.AlwaysPull {
+		id, err := a.cfg.Runtime.Create(ctx, spec)
+		if !errors.Is(err, ErrNoSuchImage) {
+			st.Throttled = a.setImageThrottle(act.JobID, "")
+			st.State = model.StateCreating
+			if serr := a.setStatus(ctx, act.JobID, *st); serr != nil {
+				return "", serr
+			}
+			if err != nil {
+				return "", a.fail(ctx, act, j, *st, "", err)
+			}
+			return id, nil
+		}
+	}
+	next, err := a.ensureImage(ctx, act, j, *st)
+	*st = next
+	if err != nil {
+		return "", err
+	}
+	st.State = model.StateCreating
+	if err := a.setStatus(ctx, act.JobID, *st); err != nil {
+		return "", err
+	}
+	id, err := a.cfg.Runtime.Create(ctx, spec)
+	if err != nil {
+		return "", a.fail(ctx, act, j, *st, "", err)
+	}
+	return id, nil
 }
 
 // fail reports FAILED with the error and returns it.

@@ -24,12 +24,18 @@ var ErrNoSuchContainer = errors.New("no such container")
 // Any other pull error means IMAGE_PULL_FAILED.
 var ErrImageNotFound = errors.New("image not found in registry")
 
+// ErrNoSuchImage is returned (wrapped) by Runtime.Create when the spec's image is not present
+// locally. The agent creates first and looks for (and pulls) the image only then: a present
+// image, the usual case, costs no inspect before the create.
+var ErrNoSuchImage = errors.New("no such image")
+
 // Runtime is what the agent needs of a container engine. agent/docker implements it over the
 // Docker API and agent/fake in memory.
 type Runtime interface {
 	// List returns every container (running or not) carrying all of labels.
 	List(ctx context.Context, labels map[string]string) ([]Container, error)
-	// Create creates a container from spec without starting it and returns its id.
+	// Create creates a container from spec without starting it and returns its id;
+	// ErrNoSuchImage (wrapped) when the image is not present locally.
 	Create(ctx context.Context, spec ContainerSpec) (string, error)
 	// Start starts a created or exited container.
 	Start(ctx context.Context, id string) error

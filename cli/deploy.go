@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/helios-go/helios/model"
 	ucli "github.com/urfave/cli/v2"
@@ -106,13 +107,18 @@ func (r *runner) deploy(c *ucli.Context) error {
 	if watch && timeout <= 0 {
 		return usagef("invalid --watch-timeout %s: want a positive duration, e.g. 5m", timeout)
 	}
-	cl, id, hosts, err := r.jobAndHosts(c, true)
-	if err != nil {
-		return err
-	}
 	goal := model.GoalStart
 	if c.Bool("no-start") {
 		goal = model.GoalStop
+	}
+	if !watch {
+		if done, err := r.deployDirect(c, goal); done {
+			return err
+		}
+	}
+	cl, id, hosts, err := r.jobAndHosts(c, true)
+	if err != nil {
+		return err
 	}
 	// What the job's history holds now is the past: the watch must not take an old
 	// RUNNING (from an earlier deployment on the host) for this deployment's.
@@ -151,6 +157,51 @@ func (r *runner) deploy(c *ucli.Context) error {
 		return werr
 	}
 	return err // some hosts refused the deployment: still a failure
+}
+
+// deployDirect is `helios deploy <full job id> <host>` without the job and host lookups,
+// which cost a round trip to the master before the deploy: a full id names one job (no
+// other id contains it), and an existing host's exact name is the host it resolves to. The
+// deploy itself tells whether both exist. Only an accepted deploy is printed here (as the
+// usual path prints it); on any other answer (JOB_NOT_FOUND, HOST_NOT_FOUND for a host
+// prefix, a refusal) or error, nothing has been printed or written, done is false and the
+// caller takes the usual path (lookups, prefix matching, then the deploy), whose output and
+// errors are the original's.
+func (r *runner) deployDirect(c *ucli.Context, goal model.Goal) (done bool, err error) {
+	pos, _, _ := positionals(c)
+	if len(pos) != 2 {
+		return false, nil
+	}
+	id, err := model.ParseJobID(pos[0])
+	if err != nil {
+		return false, nil
+	}
+	host := pos[1]
+	cl, err := r.api(c)
+	if err != nil {
+		return false, nil
+	}
+	start := time.Now()
+	resp, err := cl.deploy(c.Context, host, model.Deployment{JobID: id, Goal: goal}, c.String("token"))
+	if err != nil || resp.Status != model.StatusOK {
+		// A refused deploy wrote nothing: the usual path asks again and reports the answer
+		// (or the lookups' own errors first, as the original does).
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == statusUnavailable || time.Since(start) >= cl.retryTimeout {
+			// The masters were unreachable (or unavailable) until --retry-timeout: the usual
+			// path tries once more, not for another --retry-timeout, and fails with its own
+			// error, as it would have.
+			cl.retryTimeout = 0
+		}
+		return false, nil
+	}
+	if !r.json {
+		fmt.Fprintf(r.stdout, "Deploying %s|%s on [%s]\n", id, goal, host)
+	}
+	_, err = r.eachHostResults(id, []string{host}, func(string) (string, string, error) {
+		return resp.Status, resp.Message, nil
+	})
+	return true, err
 }
 
 func (r *runner) undeploy(c *ucli.Context) error {

@@ -59,7 +59,7 @@ func (g DeploymentGroup) SameSelectors(o DeploymentGroup) bool {
 
 // ValidateDeploymentGroupName checks a group name: the characters of a job name.
 func ValidateDeploymentGroupName(name string) error {
-	if !nameVersionRE.MatchString(name) {
+	if !nameVersionRE().MatchString(name) {
 		return fmt.Errorf("invalid deployment group name %q: must be non-empty and only contain characters in [0-9a-zA-Z-_.]", name)
 	}
 	if len(name) > 255 {

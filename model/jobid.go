@@ -4,16 +4,17 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // JobID is "name:version:hash". A reference typed by a user may be partial ("name" or
 // "name:version"); a stored job always has all three parts.
 type JobID string
 
-var nameVersionRE = regexp.MustCompile(`^[0-9a-zA-Z\-_.]+$`)
+var nameVersionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-zA-Z\-_.]+$`) })
 
-// hashRE is a full SHA-1 in lower-case hex.
-var hashRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+// hashRE() is a full SHA-1 in lower-case hex.
+var hashRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{40}$`) })
 
 // NewJobID joins the three parts of an id.
 func NewJobID(name, version, hash string) JobID {
@@ -73,7 +74,7 @@ func ParseJobID(s string) (JobID, error) {
 	if err := checkNameVersion(parts[0], parts[1]); err != nil {
 		return "", fmt.Errorf("invalid job id %q: %w", s, err)
 	}
-	if !hashRE.MatchString(parts[2]) {
+	if !hashRE().MatchString(parts[2]) {
 		return "", fmt.Errorf("invalid job id %q: hash must be 40 lower-case hex characters", s)
 	}
 	return JobID(s), nil
@@ -92,10 +93,10 @@ func ParseNameVersion(s string) (name, version string, err error) {
 }
 
 func checkNameVersion(name, version string) error {
-	if !nameVersionRE.MatchString(name) {
+	if !nameVersionRE().MatchString(name) {
 		return fmt.Errorf("job name %q must be non-empty and only contain characters in [0-9a-zA-Z-_.]", name)
 	}
-	if !nameVersionRE.MatchString(version) {
+	if !nameVersionRE().MatchString(version) {
 		return fmt.Errorf("job version %q must be non-empty and only contain characters in [0-9a-zA-Z-_.]", version)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Selector operators.
@@ -26,22 +27,22 @@ type HostSelector struct {
 // selectorRE splits "label op operand". The label and a single value may not contain
 // white space, '=', '!', '(' or ')'.
 var (
-	selectorEqRE  = regexp.MustCompile(`^\s*([^\s=!()]+)\s*(=|!=)\s*([^\s=!(),]+)\s*$`)
-	selectorSetRE = regexp.MustCompile(`^\s*([^\s=!()]+)\s+(in|notin)\s*\(([^()]*)\)\s*$`)
-	selectorValRE = regexp.MustCompile(`^[^\s=!(),]+$`)
+	selectorEqRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([^\s=!()]+)\s*(=|!=)\s*([^\s=!(),]+)\s*$`) })
+	selectorSetRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([^\s=!()]+)\s+(in|notin)\s*\(([^()]*)\)\s*$`) })
+	selectorValRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[^\s=!(),]+$`) })
 )
 
 // ParseHostSelector parses `label=value`, `label!=value`, `label in (a, b)` or
 // `label notin (a, b)`.
 func ParseHostSelector(s string) (HostSelector, error) {
-	if m := selectorEqRE.FindStringSubmatch(s); m != nil {
+	if m := selectorEqRE().FindStringSubmatch(s); m != nil {
 		op := OpEquals
 		if m[2] == "!=" {
 			op = OpNotEquals
 		}
 		return HostSelector{Label: m[1], Operator: op, Operand: []string{m[3]}}, nil
 	}
-	if m := selectorSetRE.FindStringSubmatch(s); m != nil {
+	if m := selectorSetRE().FindStringSubmatch(s); m != nil {
 		op := OpIn
 		if m[2] == "notin" {
 			op = OpNotIn
@@ -49,7 +50,7 @@ func ParseHostSelector(s string) (HostSelector, error) {
 		var vals []string
 		for _, v := range strings.Split(m[3], ",") {
 			v = strings.TrimSpace(v)
-			if !selectorValRE.MatchString(v) {
+			if !selectorValRE().MatchString(v) {
 				return HostSelector{}, fmt.Errorf("invalid host selector %q: %q is not a value (want \"label %s (a, b)\")", s, v, m[2])
 			}
 			vals = append(vals, v)

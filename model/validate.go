@@ -9,9 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/distribution/reference"
 )
 
 // ValidateOptions are the master's settings that validation depends on.
@@ -25,12 +24,14 @@ type ValidateOptions struct {
 	Policy *JobPolicy
 }
 
+// The package's regular expressions are compiled on first use (sync.OnceValue), not at init:
+// every CLI command links this package, and most never validate a field.
 var (
-	hostnameRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	serviceNameRE   = regexp.MustCompile(`^[_\-\w]+$`)
-	volumeNameRE    = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
-	cpusetRE        = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
-	containerNameRE = regexp.MustCompile(`^\S+$`)
+	hostnameRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`) })
+	serviceNameRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[_\-\w]+$`) })
+	volumeNameRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`) })
+	cpusetRE        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`) })
+	containerNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\S+$`) })
 )
 
 // ValidateJob checks a job before the master stores it. It returns one message per problem,
@@ -96,11 +97,11 @@ func (v *validator) id() {
 	}
 	name, version, hash := parts[0], parts[1], parts[2]
 	ok := true
-	if !nameVersionRE.MatchString(name) {
+	if !nameVersionRE().MatchString(name) {
 		v.addf("Invalid id %q: job name %q must match [0-9a-zA-Z-_.]+", id, name)
 		ok = false
 	}
-	if !nameVersionRE.MatchString(version) {
+	if !nameVersionRE().MatchString(version) {
 		v.addf("Invalid id %q: job version %q must match [0-9a-zA-Z-_.]+", id, version)
 		ok = false
 	}
@@ -123,16 +124,16 @@ func (v *validator) image() {
 		v.addf("Invalid image \"\": an image is required")
 		return
 	}
-	// ParseAnyReference also takes an image id (64 hex digits or sha256:...), which Docker
-	// can run too.
-	if _, err := reference.ParseAnyReference(img); err != nil {
+	// CheckImageRef also takes an image id (64 hex digits or sha256:...), which Docker can
+	// run too.
+	if err := CheckImageRef(img); err != nil {
 		v.addf("Invalid image %q: not a valid Docker image reference (%v)", img, err)
 	}
 }
 
 func (v *validator) hostname() {
-	if h := v.job.Hostname; h != "" && !hostnameRE.MatchString(h) {
-		v.addf("Invalid hostname %q: must match %s", h, hostnameRE)
+	if h := v.job.Hostname; h != "" && !hostnameRE().MatchString(h) {
+		v.addf("Invalid hostname %q: must match %s", h, hostnameRE())
 	}
 }
 
@@ -178,12 +179,12 @@ func (v *validator) registration() {
 	for _, key := range sortedMapKeys(v.job.Registration) {
 		field := fmt.Sprintf("registration %q", key)
 		service, proto, hasProto := strings.Cut(key, "/")
-		if !serviceNameRE.MatchString(service) {
+		if !serviceNameRE().MatchString(service) {
 			v.addf("Invalid %s: service name %q must match [_\\-\\w]+", field, service)
 		}
 		// The protocol is the service discovery's, not the port's: the original's manual
 		// registers "fooservice/http", so any word is allowed, not only tcp and udp.
-		if hasProto && !serviceNameRE.MatchString(proto) {
+		if hasProto && !serviceNameRE().MatchString(proto) {
 			v.addf("Invalid %s: protocol %q must match [_\\-\\w]+ (the key is service[/protocol])", field, proto)
 		}
 		// Each becomes one DNS label, "_" + name (docs/discovery.md).
@@ -236,8 +237,8 @@ func (v *validator) volumes() {
 			if !path.IsAbs(src) {
 				v.addf("Invalid %s: host path %q must be absolute", field, src)
 			}
-		case !volumeNameRE.MatchString(src):
-			v.addf("Invalid %s: volume name %q must match %s (a source with / is a host path)", field, src, volumeNameRE)
+		case !volumeNameRE().MatchString(src):
+			v.addf("Invalid %s: volume name %q must match %s (a source with / is a host path)", field, src, volumeNameRE())
 		}
 	}
 }
@@ -305,7 +306,7 @@ func (v *validator) networkMode() {
 		return
 	}
 	if name, ok := strings.CutPrefix(m, "container:"); ok {
-		if !containerNameRE.MatchString(name) {
+		if !containerNameRE().MatchString(name) {
 			v.addf("Invalid networkMode %q: container:<name|id> needs a container name or id", m)
 		}
 		return
@@ -394,7 +395,7 @@ func (v *validator) resources() {
 
 // validCPUSet checks "0-3,5" syntax and that each range runs upwards.
 func validCPUSet(s string) bool {
-	if !cpusetRE.MatchString(s) {
+	if !cpusetRE().MatchString(s) {
 		return false
 	}
 	for _, part := range strings.Split(s, ",") {

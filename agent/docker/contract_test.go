@@ -13,5 +13,6 @@ func TestRuntimeContract(t *testing.T) {
 	d := needDocker(t)
 	runtimetest.Run(t, runtimetest.Target{
 		Runtime: d, Image: testimage.Tag, Labels: map[string]string{labelRun: runID}, Name: "helios-contract-" + runID,
+		AbsentImage: "helios-contract-absent:" + runID,
 	})
 }

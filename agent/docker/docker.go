@@ -106,6 +106,10 @@ func (d *Docker) Create(ctx context.Context, spec agent.ContainerSpec) (string, 
 		return "", fmt.Errorf("create %s: %w", spec.Name, err)
 	}
 	res, err := d.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: spec.Name, Config: cfg, HostConfig: hc})
+	if cerrdefs.IsNotFound(err) {
+		// The engine's only "not found" at create is the image's ("No such image").
+		return "", fmt.Errorf("create %s: %w: %w", spec.Name, agent.ErrNoSuchImage, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("create %s: %w", spec.Name, err)
 	}

@@ -8,5 +8,7 @@ import (
 )
 
 func TestRuntimeContract(t *testing.T) {
-	runtimetest.Run(t, runtimetest.Target{Runtime: fake.New(), Image: "contract:latest", Name: "contract"})
+	rt := fake.New()
+	rt.RemoveImage("contract-absent:latest")
+	runtimetest.Run(t, runtimetest.Target{Runtime: rt, Image: "contract:latest", AbsentImage: "contract-absent:latest", Name: "contract"})
 }

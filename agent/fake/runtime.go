@@ -78,6 +78,9 @@ func copyContainer(c agent.Container) agent.Container {
 func (r *Runtime) Create(_ context.Context, spec agent.ContainerSpec) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.missing[spec.Image] {
+		return "", fmt.Errorf("create %s: image %s: %w", spec.Name, spec.Image, agent.ErrNoSuchImage)
+	}
 	for _, c := range r.containers {
 		if spec.Name != "" && c.c.Name == spec.Name {
 			return "", fmt.Errorf("create %s: name already in use by %s", spec.Name, c.c.ID)

@@ -21,6 +21,8 @@ type Target struct {
 	// Name prefixes their names, unique per run.
 	Labels map[string]string
 	Name   string
+	// AbsentImage is not present locally (and is never pulled by the suite).
+	AbsentImage string
 }
 
 // Run runs the contract against t.Runtime. Every container it creates it removes.
@@ -196,6 +198,22 @@ func Run(t *testing.T, tg Target) {
 			}
 		case <-time.After(30 * time.Second):
 			t.Error("stream did not end within 30 s of its context")
+		}
+	})
+
+	t.Run("CreateOfAnAbsentImageIsErrNoSuchImage", func(t *testing.T) {
+		if ok, err := tg.Runtime.HasImage(ctx, tg.AbsentImage); err != nil || ok {
+			t.Fatalf("HasImage(%s) = %v, %v; want false", tg.AbsentImage, ok, err)
+		}
+		id, err := tg.Runtime.Create(ctx, agent.ContainerSpec{
+			Name: tg.Name + "-absent", Image: tg.AbsentImage, Labels: tg.Labels,
+		})
+		if err == nil {
+			_ = tg.Runtime.Remove(ctx, id)
+			t.Fatalf("Create of absent image %s made container %s", tg.AbsentImage, id)
+		}
+		if !errors.Is(err, agent.ErrNoSuchImage) {
+			t.Errorf("Create of absent image %s: %v, want ErrNoSuchImage", tg.AbsentImage, err)
 		}
 	})
 

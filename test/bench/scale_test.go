@@ -63,12 +63,14 @@ func benchScale(b *testing.B) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
+	stateRoot, where := tmpfsDir(b)
 	hosts := make([]string, scaleHosts)
 	for i := range hosts {
 		hosts[i] = fmt.Sprintf("hollow%04d", i)
-		harness.StartHollow(b, harness.Hollow{Name: hosts[i], Store: agents, LeaseTTL: 10 * time.Second, ResyncInterval: 30 * time.Second})
+		harness.StartHollow(b, harness.Hollow{Name: hosts[i], Store: agents, LeaseTTL: 10 * time.Second, ResyncInterval: 30 * time.Second, StateDirRoot: stateRoot})
 	}
-	progress("scale: %d hollow agents started, waiting until all are UP", scaleHosts)
+	progress("scale: %d hollow agents started (state dirs in %s), waiting until all are UP", scaleHosts, where)
+	b.Logf("hollow agents' state dirs: %s (%s)", where, stateRoot)
 	waitFor(b, 5*time.Minute, "all hosts up", func() (bool, error) {
 		all, err := master.HostStatuses(ctx, nil)
 		up := 0
@@ -144,7 +146,7 @@ func benchScale(b *testing.B) {
 		}
 	}
 	record(b,
-		row{Name: fmt.Sprintf("%d hollow agents × %d jobs: all RUNNING after (%d clients over HTTP, fsync on)", scaleHosts, len(jobs), scaleClients),
+		row{Name: fmt.Sprintf("%d hollow agents × %d jobs: all RUNNING after (%d clients over HTTP, fsync on, state dirs on %s)", scaleHosts, len(jobs), scaleClients, where),
 			Target: fmt.Sprintf("≤ %g s", scaleRunningTarget.Seconds()), Figure: round(converged.Seconds(), 2), Unit: "s", Met: metIf(converged <= scaleRunningTarget)},
 		row{Name: "… deployments submitted", Target: metNA, Figure: round(deployed.Seconds(), 2), Unit: "s", Met: metNA},
 		row{Name: "… deploy request errors", Target: "0", Figure: float64(errs), Unit: "errors", Met: metIf(errs == 0)},
@@ -354,4 +356,22 @@ func round(v float64, places int) float64 {
 		p *= 10
 	}
 	return float64(int64(v*p+0.5)) / p
+}
+
+// tmpfsDir returns a directory for the hollow agents' state dirs, removed when the benchmark
+// ends, and says where it is. Real agents each write their own host's disk; 1,000 of them
+// writing one disk would measure that disk, not the control plane, so the state dirs go on
+// /dev/shm (a tmpfs) when the machine has it, else in the test's temp dir.
+func tmpfsDir(b *testing.B) (dir, where string) {
+	b.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		dir, err := os.MkdirTemp("/dev/shm", "helios-bench-scale-")
+		if err == nil {
+			b.Cleanup(func() { _ = os.RemoveAll(dir) })
+			return dir, "tmpfs /dev/shm"
+		}
+		b.Logf("no state dirs on /dev/shm: %v", err)
+	}
+	dir = b.TempDir()
+	return dir, "the temp dir (no /dev/shm)"
 }

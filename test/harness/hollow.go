@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +23,9 @@ type Hollow struct {
 	LeaseTTL            time.Duration // default 2s
 	ResyncInterval      time.Duration // default 2s
 	HealthCheckInterval time.Duration // default 50ms: how long a job with a health check takes to run
+	// StateDirRoot, when set, holds the agent's state dir (a subdirectory named after it)
+	// instead of the test's temp dir: benchmarks put it on a tmpfs.
+	StateDirRoot string
 }
 
 // HollowAgent is a running hollow agent.
@@ -46,6 +51,13 @@ func StartHollow(t testing.TB, cfg Hollow) *HollowAgent {
 		cfg.HealthCheckInterval = 50 * time.Millisecond
 	}
 	st, rt := cfg.Store, fake.New()
+	stateDir := t.TempDir()
+	if cfg.StateDirRoot != "" {
+		stateDir = filepath.Join(cfg.StateDirRoot, cfg.Name)
+		if err := os.MkdirAll(stateDir, 0o700); err != nil {
+			t.Fatalf("hollow agent %s: state dir: %v", cfg.Name, err)
+		}
+	}
 	a, err := agent.New(agent.Config{
 		Name:    cfg.Name,
 		Store:   st,
@@ -57,7 +69,7 @@ func StartHollow(t testing.TB, cfg Hollow) *HollowAgent {
 		},
 		WatchPrefix:         st.Keys().Host(cfg.Name),
 		Labels:              cfg.Labels,
-		StateDir:            t.TempDir(),
+		StateDir:            stateDir,
 		ResyncInterval:      cfg.ResyncInterval,
 		HealthCheckInterval: cfg.HealthCheckInterval,
 		Version:             "hollow",
