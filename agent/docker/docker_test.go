@@ -232,6 +232,21 @@ func (h *harness) healthChecks(typ, result string) float64 {
 	return 0
 }
 
+// resyncs is the running agent's count of periodic resyncs (helios_agent_resyncs_total).
+func (h *harness) resyncs() float64 {
+	h.t.Helper()
+	mfs, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "helios_agent_resyncs_total" && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
 func (h *harness) job(name string, mod func(*model.Job)) model.JobID {
 	h.t.Helper()
 	j := model.Job{Image: testimage.Tag, Labels: map[string]string{labelRun: runID}}
@@ -483,7 +498,8 @@ func TestAgentRestartKeepsContainers(t *testing.T) {
 	}
 	h.stop()
 	h.start()
-	time.Sleep(1500 * time.Millisecond) // a few resyncs
+	// "Nothing was replaced" needs a positive marker: three full resyncs of the new agent.
+	h.eventually("three resyncs of the restarted agent", 20*time.Second, func() bool { return h.resyncs() >= 3 })
 	cs, err := h.d.List(context.Background(), map[string]string{agent.LabelHost: h.name})
 	if err != nil {
 		t.Fatal(err)
@@ -504,12 +520,15 @@ func TestStopSendsSIGTERMAndKeepsContainer(t *testing.T) {
 	dir := t.TempDir()
 	wait := 30
 	id := h.job("term", func(j *model.Job) {
-		j.Env = map[string]string{"MARKER": "/marker/term"}
+		j.Env = map[string]string{"MARKER": "/marker/term", "READY": "/marker/ready"}
 		j.Volumes = map[string]string{"/marker": dir}
 		j.SecondsToWaitBeforeKill = &wait
 	})
 	h.waitState(id, model.StateRunning, nil)
-	time.Sleep(200 * time.Millisecond) // let prog install its handler
+	h.eventually("prog's SIGTERM handler in place", 20*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "ready"))
+		return err == nil
+	})
 	t0 := time.Now()
 	if err := h.st.SetGoal(context.Background(), h.name, id, model.GoalStop, ""); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,8 @@
 // an image FROM scratch, so it needs no shell. Modes:
 //
 //	prog [serve]   listen on $LISTEN (comma-separated tcp ports, optional) and wait; on
-//	               SIGTERM write "SIGTERM" to $MARKER (if set) and exit 0. $HTTP (a port):
+//	               SIGTERM write "SIGTERM" to $MARKER (if set) and exit 0; $READY (a path):
+//	               written once the SIGTERM handler is in place. $HTTP (a port):
 //	               serve HTTP there, /ok answering 200, /direct 200 only to a request
 //	               addressed to that port (not to a published host port), anything else
 //	               500. $DIE_AFTER (a
@@ -110,6 +111,9 @@ func serve() {
 		}()
 	}
 	fmt.Println("serving")
+	if r := os.Getenv("READY"); r != "" { // the signal handler is in place from here on
+		_ = os.WriteFile(r, []byte("ready\n"), 0o644)
+	}
 	s := <-sig
 	if m := os.Getenv("MARKER"); m != "" {
 		_ = os.WriteFile(m, []byte(s.String()+"\n"), 0o644)
