@@ -21,6 +21,11 @@ type Hollow struct {
 	LeaseTTL            time.Duration // default 2s
 	ResyncInterval      time.Duration // default 2s
 	HealthCheckInterval time.Duration // default 50ms: how long a job with a health check takes to run
+	// Runtime and StateDir, when set, are those of an earlier hollow agent of the same
+	// name: a restart after Stop then keeps its containers and its host id, as a real
+	// agent process restarted on the same machine does. Zero: a fresh runtime and dir.
+	Runtime  *fake.Runtime
+	StateDir string
 }
 
 // HollowAgent is a running hollow agent.
@@ -45,7 +50,13 @@ func StartHollow(t testing.TB, cfg Hollow) *HollowAgent {
 	if cfg.HealthCheckInterval <= 0 {
 		cfg.HealthCheckInterval = 50 * time.Millisecond
 	}
-	st, rt := cfg.Store, fake.New()
+	st, rt := cfg.Store, cfg.Runtime
+	if rt == nil {
+		rt = fake.New()
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = t.TempDir()
+	}
 	a, err := agent.New(agent.Config{
 		Name:    cfg.Name,
 		Store:   st,
@@ -57,7 +68,7 @@ func StartHollow(t testing.TB, cfg Hollow) *HollowAgent {
 		},
 		WatchPrefix:         st.Keys().Host(cfg.Name),
 		Labels:              cfg.Labels,
-		StateDir:            t.TempDir(),
+		StateDir:            cfg.StateDir,
 		ResyncInterval:      cfg.ResyncInterval,
 		HealthCheckInterval: cfg.HealthCheckInterval,
 		Version:             "hollow",
