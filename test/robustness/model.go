@@ -78,7 +78,7 @@ func (s State) with(host string, g model.Goal) State {
 func Step(s State, in Input, out Output) []State {
 	next, status := apply(s, in)
 	if out.Unknown {
-		if status == model.StatusOK {
+		if status == model.StatusOK && next.String() != s.String() {
 			return []State{s, next}
 		}
 		return []State{s}

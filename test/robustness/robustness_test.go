@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,7 +40,7 @@ func TestRobustness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("robustness run: starts three etcd members, two masters and hollow agents (run without -short)")
 	}
-	set := settings(t, Settings{Ops: 600, Duration: 20 * time.Second})
+	set := settings(t, Settings{Ops: 1500, Duration: 20 * time.Second})
 	run(t, set, profile{clients: 4, jobs: 4, hosts: 3, faults: 6, converge: 30 * time.Second})
 }
 
@@ -68,7 +74,12 @@ type recorder struct {
 	nextID  atomic.Int64
 	count   atomic.Int64
 	unknown atomic.Int64
+	refused atomic.Int64 // calls to a stopped master: not sent, not in the history
 }
+
+// notSent marks a call whose connection was refused: nothing reached a master, so the
+// call is left out of the history (it is not an operation).
+const notSent = "not sent"
 
 func (r *recorder) now() int64 { return time.Since(r.base).Nanoseconds() }
 
@@ -94,6 +105,7 @@ func run(t *testing.T, set Settings, p profile) {
 	}
 	waitHostsUp(t, c)
 
+	liar := lyingProxy(t, c)
 	rec := &recorder{base: time.Now()}
 	ctx, cancel := context.WithTimeout(context.Background(), set.Duration)
 	defer cancel()
@@ -120,10 +132,17 @@ func run(t *testing.T, set Settings, p profile) {
 				default:
 					in.Kind, in.Host = OpRemove, ""
 				}
-				master := rng.Intn(len(c.masters))
+				base := c.url(rng.Intn(len(c.masters)))
+				if liar != nil && rng.Intn(2) == 0 {
+					base = liar.URL
+				}
 				call := rec.now()
-				out := do(httpc, c.url(master), in, jobBodies[ji])
+				out := do(httpc, base, in, jobBodies[ji])
 				ret := rec.now()
+				if out.Status == notSent {
+					rec.refused.Add(1)
+					continue
+				}
 				if out.Unknown {
 					ret = math.MaxInt64 // may take effect at any later time
 					rec.unknown.Add(1)
@@ -140,8 +159,8 @@ func run(t *testing.T, set Settings, p profile) {
 	wg.Wait()
 	cancel()
 	elapsed := time.Since(rec.base)
-	t.Logf("figure: %d operations (%d with an unknown outcome) by %d clients in %v; faults: %s",
-		len(rec.ops), rec.unknown.Load(), p.clients, elapsed.Round(time.Millisecond), faults)
+	t.Logf("figure: %d operations (%d with an unknown outcome; %d more refused by a stopped master) by %d clients in %v; faults: %s",
+		len(rec.ops), rec.unknown.Load(), rec.refused.Load(), p.clients, elapsed.Round(time.Millisecond), faults)
 
 	converged := waitConverged(t, c, p.converge)
 	t.Logf("figure: every host converged %v after the faults stopped", converged.Round(time.Millisecond))
@@ -174,6 +193,9 @@ func do(httpc *http.Client, base string, in Input, jobBody []byte) Output {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := httpc.Do(req)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return Output{Status: notSent} // the master was down: the request never left
+	}
 	if err != nil {
 		return Output{Status: "no answer", Unknown: true}
 	}
@@ -362,4 +384,31 @@ func check(t *testing.T, ops []porcupine.Operation) {
 		t.Fatalf("history %s; visualization: %v", res, err)
 	}
 	t.Fatalf("history %s (not linearizable against the model of jobs and deployments); visualization: %s", res, path)
+}
+
+// lyingProxy is the broken API that shows the check can fail: with
+// HELIOS_ROBUSTNESS_BREAK=undeploy, half the clients' calls go through a proxy in front of
+// master 0 that answers every third undeploy "OK" without passing it on, so nothing is
+// written. The run must then fail its porcupine check. Unset: nil, no proxy.
+func lyingProxy(t *testing.T, c *cluster) *httptest.Server {
+	if os.Getenv("HELIOS_ROBUSTNESS_BREAK") != "undeploy" {
+		return nil
+	}
+	target, err := url.Parse(c.url(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/hosts/") && n.Add(1)%3 == 0 {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"status":"OK"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Logf("HELIOS_ROBUSTNESS_BREAK=undeploy: a lying proxy at %s answers every third undeploy OK without writing", srv.URL)
+	return srv
 }
