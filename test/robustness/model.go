@@ -21,7 +21,12 @@ const (
 	OpStart    OpKind = "start"    // PATCH /hosts/{host}/jobs/{id} goal START
 	OpStop     OpKind = "stop"     // PATCH /hosts/{host}/jobs/{id} goal STOP
 	OpRemove   OpKind = "remove"   // DELETE /jobs/{id}
+	OpGetJob   OpKind = "get-job"  // GET /jobs/{id}: answers Exists or JOB_NOT_FOUND
+	OpGet      OpKind = "get"      // GET /hosts/{host}/jobs/{id}: answers the goal or JOB_NOT_DEPLOYED
 )
+
+// Exists is the answer of OpGetJob when the job is there (the API answers the job, 200).
+const Exists = "EXISTS"
 
 // Input is one call: the operation, the job, and the host where the operation has one.
 type Input struct {
@@ -98,6 +103,16 @@ func apply(s State, in Input) (State, string) {
 			return s, model.StatusJobAlreadyExists
 		}
 		return State{Exists: true}, model.StatusOK
+	case OpGetJob:
+		if !s.Exists {
+			return s, model.StatusJobNotFound
+		}
+		return s, Exists
+	case OpGet: // the API reads the deployment alone: a missing job is "not deployed"
+		if g, ok := s.Goals[in.Host]; ok {
+			return s, string(g)
+		}
+		return s, model.StatusJobNotDeployed
 	case OpRemove:
 		if !s.Exists {
 			return s, model.StatusJobNotFound

@@ -43,6 +43,10 @@ func TestStepAnswers(t *testing.T) {
 		{"remove deployed", deployed, Input{Kind: OpRemove}, model.StatusStillInUse, deployed},
 		{"remove", State{Exists: true}, Input{Kind: OpRemove}, model.StatusOK, State{}},
 		{"remove missing", State{}, Input{Kind: OpRemove}, model.StatusJobNotFound, State{}},
+		{"get job", State{Exists: true}, Input{Kind: OpGetJob}, Exists, State{Exists: true}},
+		{"get missing job", State{}, Input{Kind: OpGetJob}, model.StatusJobNotFound, State{}},
+		{"get deployment", stopped, Input{Kind: OpGet, Host: "h1"}, string(model.GoalStop), stopped},
+		{"get no deployment", stopped, Input{Kind: OpGet, Host: "h2"}, model.StatusJobNotDeployed, stopped},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Step(tc.s, tc.in, Output{Status: tc.status})
@@ -91,6 +95,12 @@ func TestCheckerCatches(t *testing.T) {
 			op(0, OpDeploy, "h1", model.StatusOK, 20, 30),
 			op(1, OpUndeploy, "h1", model.StatusOK, 40, 50),
 			op(0, OpRemove, "", model.StatusStillInUse, 60, 70),
+		}, false},
+		{"a stale read after an acknowledged undeploy", []porcupine.Operation{
+			op(0, OpCreate, "", model.StatusOK, 0, 10),
+			op(0, OpDeploy, "h1", model.StatusOK, 20, 30),
+			op(1, OpUndeploy, "h1", model.StatusOK, 40, 50),
+			op(2, OpGet, "h1", string(model.GoalStart), 60, 70),
 		}, false},
 		{"concurrent deploys: one wins", []porcupine.Operation{
 			op(0, OpCreate, "", model.StatusOK, 0, 10),

@@ -49,7 +49,7 @@ func TestRobustnessLong(t *testing.T) {
 	if os.Getenv("HELIOS_ROBUSTNESS_LONG") != "1" {
 		t.Skip("long robustness run: set HELIOS_ROBUSTNESS_LONG=1 (make test-robustness)")
 	}
-	set := settings(t, Settings{Ops: 20000, Duration: 5 * time.Minute})
+	set := settings(t, Settings{Ops: 100000, Duration: 5 * time.Minute})
 	run(t, set, profile{clients: 8, jobs: 8, hosts: 6, faults: 60, converge: 30 * time.Second})
 }
 
@@ -129,6 +129,10 @@ func run(t *testing.T, set Settings, p profile) {
 					in.Kind = OpStart
 				case k < 84:
 					in.Kind = OpStop
+				case k < 88:
+					in.Kind, in.Host = OpGetJob, ""
+				case k < 94:
+					in.Kind = OpGet
 				default:
 					in.Kind, in.Host = OpRemove, ""
 				}
@@ -165,6 +169,24 @@ func run(t *testing.T, set Settings, p profile) {
 	converged := waitConverged(t, c, p.converge)
 	t.Logf("figure: every host converged %v after the faults stopped", converged.Round(time.Millisecond))
 
+	// Last, one client reads every job and deployment: a write acknowledged but lost, with
+	// no later call to trip on it, shows here.
+	final := int(rec.nextID.Add(1) - 1)
+	for _, id := range jobIDs {
+		reads := []Input{{Kind: OpGetJob, Job: id}}
+		for _, h := range c.hosts {
+			reads = append(reads, Input{Kind: OpGet, Job: id, Host: h})
+		}
+		for _, in := range reads {
+			call := rec.now()
+			out := do(httpc, c.url(0), in, nil)
+			if out.Unknown || out.Status == notSent {
+				t.Fatalf("final read %+v with every fault over: %s", in, out.Status)
+			}
+			rec.add(porcupine.Operation{ClientId: final, Input: in, Call: call, Output: out, Return: rec.now()})
+		}
+	}
+
 	check(t, rec.ops)
 }
 
@@ -186,6 +208,10 @@ func do(httpc *http.Client, base string, in Input, jobBody []byte) Output {
 		method, path, body = http.MethodPatch, "/hosts/"+in.Host+"/jobs/"+string(in.Job), []byte(`{"goal":"START"}`)
 	case OpStop:
 		method, path, body = http.MethodPatch, "/hosts/"+in.Host+"/jobs/"+string(in.Job), []byte(`{"goal":"STOP"}`)
+	case OpGetJob:
+		method, path = http.MethodGet, "/jobs/"+string(in.Job)
+	case OpGet:
+		method, path = http.MethodGet, "/hosts/"+in.Host+"/jobs/"+string(in.Job)
 	}
 	req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
 	if err != nil {
@@ -205,9 +231,16 @@ func do(httpc *http.Client, base string, in Input, jobBody []byte) Output {
 		return Output{Status: "answer cut", Unknown: true}
 	}
 	var v struct {
-		Status string `json:"status"`
+		Status string     `json:"status"`
+		Goal   model.Goal `json:"goal"` // of a deployment read
 	}
 	_ = json.Unmarshal(data, &v)
+	switch {
+	case resp.StatusCode == http.StatusOK && in.Kind == OpGetJob:
+		return Output{Status: Exists}
+	case resp.StatusCode == http.StatusOK && in.Kind == OpGet:
+		return Output{Status: string(v.Goal)}
+	}
 	if resp.StatusCode >= 500 {
 		return Output{Status: fmt.Sprintf("%d %s", resp.StatusCode, v.Status), Unknown: true}
 	}
