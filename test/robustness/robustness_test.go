@@ -25,6 +25,7 @@ import (
 	"github.com/anishathalye/porcupine"
 	"github.com/helios-go/helios/agent"
 	"github.com/helios-go/helios/model"
+	"github.com/helios-go/helios/test/harness"
 )
 
 // profile sizes one run: clients, pools of job names and hosts (small, so operations
@@ -304,41 +305,32 @@ func injectFaults(t *testing.T, c *cluster, seed int64, n int, clients *sync.Wai
 
 func waitHostsUp(t *testing.T, c *cluster) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	harness.Eventually(t, 30*time.Second, func() error {
 		all, err := c.agentSt.HostStatuses(context.Background(), nil)
-		up := 0
+		if err != nil {
+			return err
+		}
 		for _, h := range c.hosts {
-			if hs, ok := all[h]; ok && hs.Status == model.HostUp {
-				up++
+			if hs, ok := all[h]; !ok || hs.Status != model.HostUp {
+				return fmt.Errorf("host %s not up", h)
 			}
 		}
-		if up == len(c.hosts) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d hosts up after 30s (last error: %v)", up, len(c.hosts), err)
-		}
-		time.Sleep(50 * time.Millisecond) // poll
-	}
+		return nil
+	})
 }
 
 // waitConverged waits until every host's containers and task statuses match the desired
-// state in etcd, and returns how long that took.
+// state in etcd, and returns how long that took (to the poll's 100 ms).
 func waitConverged(t *testing.T, c *cluster, bound time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	var last string
-	for {
-		last = divergence(c)
-		if last == "" {
-			return time.Since(start)
+	harness.Eventually(t, bound, func() error {
+		if d := divergence(c); d != "" {
+			return fmt.Errorf("not converged after the faults stopped: %s", d)
 		}
-		if time.Since(start) > bound {
-			t.Fatalf("not converged %v after the faults stopped: %s", bound, last)
-		}
-		time.Sleep(100 * time.Millisecond) // poll
-	}
+		return nil
+	})
+	return time.Since(start)
 }
 
 // divergence names the first difference between desired and actual state, or "".
