@@ -49,6 +49,10 @@ test: build vet ## run every test: unit, store/API on embedded etcd, end-to-end 
 test-faults: build ## run the fault suite (test/faults): etcd cut off, stalled, compacted; see docs/reliability.md
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 15m -v -run '^Test(Fault|Proxy)' ./test/faults/
 
+.PHONY: test-robustness
+test-robustness: ## run the long robustness test (test/robustness): 8 clients through two masters, etcd/master/agent restarts, porcupine check; see docs/reliability.md
+	HELIOS_ROBUSTNESS_LONG=1 $(GO) test -count=1 -timeout 20m -v -run '^TestRobustnessLong$$' ./test/robustness/
+
 .PHONY: test-dns
 test-dns: build ## run the service-discovery tests (test/dns) against a real CoreDNS built from test/coredns (cached); see docs/discovery.md
 	HELIOS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 15m -v ./test/dns/

@@ -26,6 +26,11 @@ type Hollow struct {
 	// StateDirRoot, when set, holds the agent's state dir (a subdirectory named after it)
 	// instead of the test's temp dir: benchmarks put it on a tmpfs.
 	StateDirRoot string
+	// Runtime and StateDir, when set, are those of an earlier hollow agent of the same
+	// name: a restart after Stop then keeps its containers and its host id, as a real
+	// agent process restarted on the same machine does. Zero: a fresh runtime and dir.
+	Runtime  *fake.Runtime
+	StateDir string
 }
 
 // HollowAgent is a running hollow agent.
@@ -50,13 +55,19 @@ func StartHollow(t testing.TB, cfg Hollow) *HollowAgent {
 	if cfg.HealthCheckInterval <= 0 {
 		cfg.HealthCheckInterval = 50 * time.Millisecond
 	}
-	st, rt := cfg.Store, fake.New()
-	stateDir := t.TempDir()
-	if cfg.StateDirRoot != "" {
-		stateDir = filepath.Join(cfg.StateDirRoot, cfg.Name)
-		if err := os.MkdirAll(stateDir, 0o700); err != nil {
+	st, rt := cfg.Store, cfg.Runtime
+	if rt == nil {
+		rt = fake.New()
+	}
+	switch {
+	case cfg.StateDir != "": // an earlier agent's, kept across its restart
+	case cfg.StateDirRoot != "":
+		cfg.StateDir = filepath.Join(cfg.StateDirRoot, cfg.Name)
+		if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 			t.Fatalf("hollow agent %s: state dir: %v", cfg.Name, err)
 		}
+	default:
+		cfg.StateDir = t.TempDir()
 	}
 	a, err := agent.New(agent.Config{
 		Name:    cfg.Name,
@@ -69,7 +80,7 @@ func StartHollow(t testing.TB, cfg Hollow) *HollowAgent {
 		},
 		WatchPrefix:         st.Keys().Host(cfg.Name),
 		Labels:              cfg.Labels,
-		StateDir:            stateDir,
+		StateDir:            cfg.StateDir,
 		ResyncInterval:      cfg.ResyncInterval,
 		HealthCheckInterval: cfg.HealthCheckInterval,
 		Version:             "hollow",
