@@ -71,6 +71,11 @@ func (k Keys) Host(host string) string { return k.Hosts() + host + "/" }
 // HostID holds the host's registration id (plain string).
 func (k Keys) HostID(host string) string { return k.Host(host) + "id" }
 
+// HostGeneration is the host's desired-state generation: every guarded write under the
+// host's configuration also puts it, so its ModRevision only grows, until an etcd snapshot
+// restore brings back an older one (generation.go).
+func (k Keys) HostGeneration(host string) string { return k.Host(host) + "generation" }
+
 // Deployments is the prefix of the deployments of one host, what its agent watches.
 func (k Keys) Deployments(host string) string { return k.Host(host) + "jobs/" }
 
