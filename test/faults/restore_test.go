@@ -95,6 +95,10 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	// (the suite's resync is 2 s): the second held removal is the positive marker that a
 	// full pass after the restore chose, and did not do, the removal.
 	harness.Eventually(t, 60*time.Second, func() error {
+		if got := c.running(host, "after"); got != ids["after"] {
+			t.Fatalf("after:1, deployed after the snapshot, runs in %q %v after etcd came back, before the operator decided; want %s kept",
+				got, time.Since(back).Round(100*time.Millisecond), ids["after"][:12])
+		}
 		if n := strings.Count(agent.Output(), "held back"); n < 2 || !strings.Contains(agent.Output(), "job=after:1") {
 			return fmt.Errorf("the agent held back %d actions since etcd came back, want the removal of after:1 twice", n)
 		}
