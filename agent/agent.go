@@ -421,7 +421,7 @@ func (a *Agent) relist(ctx context.Context) {
 		a.log.Debug("read generation at resync", zap.Error(err))
 		return
 	}
-	a.cache.setGeneration(generation{modRev: g.ModRevision, registered: g.Registered}, g.Rev)
+	a.cache.setGeneration(generation{modRev: g.ModRevision, registered: g.Registered, accepted: g.Accepted}, g.Rev)
 	cached := make(map[model.JobID]cachedDeployment, len(deps))
 	for id, d := range deps {
 		cached[id] = cachedDeployment{dep: d, modRev: rev}

@@ -31,7 +31,7 @@ type desiredCache struct {
 	changed bool // since the state dir was last written
 	// The host's generation as the watch or a resync last read it (restore.go), as of
 	// etcd revision genRev (0: never read).
-	genKey, idKey string
+	genKey, idKey, acceptKey string
 	gen           generation
 	genRev        int64
 }
@@ -48,7 +48,7 @@ type cachedJob struct {
 
 func newDesiredCache(hostPrefix string, hash func(*model.Job) cachedJob) *desiredCache {
 	return &desiredCache{prefix: hostPrefix + "jobs/", defs: hostPrefix + "jobdefs/", hash: hash,
-		genKey: hostPrefix + "generation", idKey: hostPrefix + "id",
+		genKey: hostPrefix + "generation", idKey: hostPrefix + "id", acceptKey: hostPrefix + "restore-accepted",
 		deps: map[model.JobID]cachedDeployment{}, jobs: map[model.JobID]cachedJob{}}
 }
 
@@ -90,6 +90,8 @@ func (c *desiredCache) reset(kvs []store.KV, rev int64) bool {
 			gen.modRev = kv.ModRevision
 		case c.idKey:
 			gen.registered = true
+		case c.acceptKey:
+			gen.accepted = kv.ModRevision
 		}
 		if id, j, ok := c.defOf(kv.Key, kv.Value); ok {
 			if j != nil {
@@ -175,15 +177,19 @@ func (c *desiredCache) apply(evs []store.Event) []model.JobID {
 			continue // the cache was listed after it (one transaction's events share a revision)
 		}
 		c.rev = max(c.rev, ev.Revision)
-		if (ev.Key == c.genKey || ev.Key == c.idKey) && ev.Revision >= c.genRev {
+		if (ev.Key == c.genKey || ev.Key == c.idKey || ev.Key == c.acceptKey) && ev.Revision >= c.genRev {
 			c.genRev = ev.Revision
-			switch {
-			case ev.Key == c.genKey && ev.Type == store.EventDelete:
-				c.gen.modRev = 0
-			case ev.Key == c.genKey:
-				c.gen.modRev = ev.Revision
+			rev := ev.Revision
+			if ev.Type == store.EventDelete {
+				rev = 0
+			}
+			switch ev.Key {
+			case c.genKey:
+				c.gen.modRev = rev
+			case c.acceptKey:
+				c.gen.accepted = rev
 			default:
-				c.gen.registered = ev.Type != store.EventDelete
+				c.gen.registered = rev != 0
 			}
 			continue
 		}

@@ -22,24 +22,32 @@ import (
 // acted on in its state dir; a lower one in etcd (or none, while the host is registered)
 // means etcd went back in time. The agent then holds every action that would stop, remove
 // or replace a container, and reports, until an operator accepts the restore
-// (`helios accept-restore`), which puts the generation again, past the agent's.
+// (`helios accept-restore`), which puts config/hosts/<host>/restore-accepted (and the
+// generation) past the generation the agent acted on. The suspicion is kept in the state dir
+// with the generation, so a restarted agent keeps holding back.
 
 // generation is the host's generation key as read from etcd.
 type generation struct {
 	modRev     int64 // ModRevision of config/hosts/<host>/generation; 0: absent
 	registered bool  // config/hosts/<host>/id is present
+	accepted   int64 // ModRevision of config/hosts/<host>/restore-accepted; 0: absent
 }
 
 // restoreVerdict is the pure decision: whether etcd's generation g, against the highest
-// generation seen the agent acted on, means a restore, and the seen value to keep.
+// generation seen the agent acted on (and whether it suspected a restore already), means a
+// restore, and the seen value to keep. Once suspected, only an acceptance after seen ends
+// it: a deploy or a rollout after the restore moves the generation past seen too, and must
+// not let the agent remove the containers of the jobs deployed after the snapshot.
 // An agent that has never seen a generation (a new agent, or a cluster whose masters
 // predate generations) never suspects: the guard starts with the first generation seen.
 // A host that is not registered (deregistered, or not yet) has no desired state to guard.
-func restoreVerdict(seen int64, g generation) (suspect bool, keep int64) {
+func restoreVerdict(seen int64, suspected bool, g generation) (suspect bool, keep int64) {
 	switch {
 	case !g.registered:
 		return false, seen
 	case seen > 0 && g.modRev < seen:
+		return true, seen
+	case suspected && g.accepted <= seen:
 		return true, seen
 	default:
 		return false, max(seen, g.modRev)
@@ -84,11 +92,11 @@ func loadRestoreGuard(dir string) (*restoreGuard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", generationFile, err)
 	}
-	seen, err := parseGeneration(b)
+	seen, suspected, err := parseGeneration(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s in the state dir %s: %w", generationFile, dir, err)
 	}
-	return &restoreGuard{dir: dir, seen: seen}, nil
+	return &restoreGuard{dir: dir, seen: seen, suspected: suspected}, nil
 }
 
 // errBadGeneration: the generation file holds something else than a generation. The agent
@@ -96,18 +104,32 @@ func loadRestoreGuard(dir string) (*restoreGuard, error) {
 // starts again from the next generation it sees).
 var errBadGeneration = errors.New("not a generation")
 
+// suspectWord follows the generation in the file while a restore is suspected, so that a
+// restarted agent keeps holding back.
+const suspectWord = "suspect"
+
 // parseGeneration reads the generation file's content: one non-negative decimal number,
-// optionally followed by a newline.
-func parseGeneration(b []byte) (int64, error) {
+// then " suspect" while a restore is suspected, optionally followed by a newline.
+func parseGeneration(b []byte) (int64, bool, error) {
 	s := strings.TrimSuffix(string(b), "\n")
+	s, suspected := strings.CutSuffix(s, " "+suspectWord)
 	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, fmt.Errorf("%q: %w", b, errBadGeneration)
+		return 0, false, fmt.Errorf("%q: %w", b, errBadGeneration)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%q: %w", b, errBadGeneration)
+		return 0, false, fmt.Errorf("%q: %w", b, errBadGeneration)
 	}
-	return n, nil
+	return n, suspected, nil
+}
+
+// formatGeneration is the file's content for seen and suspected (parseGeneration's inverse).
+func formatGeneration(seen int64, suspected bool) []byte {
+	s := strconv.FormatInt(seen, 10)
+	if suspected {
+		s += " " + suspectWord
+	}
+	return []byte(s + "\n")
 }
 
 // check applies the verdict to g and tells whether a restore is suspected, whether that
@@ -116,15 +138,15 @@ func parseGeneration(b []byte) (int64, error) {
 func (r *restoreGuard) check(g generation) (suspect, changed bool, seen int64, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	suspect, keep := restoreVerdict(r.seen, g)
-	if keep != r.seen {
-		if err := writeFileSync(filepath.Join(r.dir, generationFile), []byte(strconv.FormatInt(keep, 10)+"\n")); err != nil {
-			// Not acting on a generation it could not record keeps the guard sound.
+	suspect, keep := restoreVerdict(r.seen, r.suspected, g)
+	changed = suspect != r.suspected
+	if keep != r.seen || changed {
+		if err := writeFileSync(filepath.Join(r.dir, generationFile), formatGeneration(keep, suspect)); err != nil {
+			// Not acting on what it could not record keeps the guard sound.
 			return true, false, r.seen, err
 		}
 		r.seen = keep
 	}
-	changed = suspect != r.suspected
 	r.suspected = suspect
 	return suspect, changed, r.seen, nil
 }

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,24 +15,28 @@ func TestRestoreVerdict(t *testing.T) {
 	tests := []struct {
 		name        string
 		seen        int64
+		suspected   bool
 		g           generation
 		wantSuspect bool
 		wantKeep    int64
 	}{
-		{"first generation seen is adopted", 0, generation{modRev: 7, registered: true}, false, 7},
-		{"a newer generation is adopted", 7, generation{modRev: 9, registered: true}, false, 9},
-		{"the same generation", 9, generation{modRev: 9, registered: true}, false, 9},
-		{"an older generation is a restore", 9, generation{modRev: 5, registered: true}, true, 9},
-		{"no generation while registered is a restore", 9, generation{registered: true}, true, 9},
-		{"no generation ever (masters predate it): no guard", 0, generation{registered: true}, false, 0},
-		{"deregistered host: nothing to guard", 9, generation{}, false, 9},
-		{"operator accepted: past the seen one", 9, generation{modRev: 1_000_020, registered: true}, false, 1_000_020},
+		{"first generation seen is adopted", 0, false, generation{modRev: 7, registered: true}, false, 7},
+		{"a newer generation is adopted", 7, false, generation{modRev: 9, registered: true}, false, 9},
+		{"the same generation", 9, false, generation{modRev: 9, registered: true}, false, 9},
+		{"an older generation is a restore", 9, false, generation{modRev: 5, registered: true}, true, 9},
+		{"no generation while registered is a restore", 9, false, generation{registered: true}, true, 9},
+		{"no generation ever (masters predate it): no guard", 0, false, generation{registered: true}, false, 0},
+		{"deregistered host: nothing to guard", 9, false, generation{}, false, 9},
+		{"operator accepted: past the seen one", 9, false, generation{modRev: 1_000_020, registered: true}, false, 1_000_020},
+		{"suspected: a deploy after the restore does not end it", 9, true, generation{modRev: 1_000_030, registered: true, accepted: 4}, true, 9},
+		{"suspected: an acceptance before the agent's generation does not end it", 9, true, generation{modRev: 1_000_030, registered: true, accepted: 9}, true, 9},
+		{"suspected: accepted after it", 9, true, generation{modRev: 1_000_030, registered: true, accepted: 1_000_030}, false, 1_000_030},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			suspect, keep := restoreVerdict(tt.seen, tt.g)
+			suspect, keep := restoreVerdict(tt.seen, tt.suspected, tt.g)
 			if suspect != tt.wantSuspect || keep != tt.wantKeep {
-				t.Errorf("restoreVerdict(%d, %+v) = %v, %d; want %v, %d", tt.seen, tt.g, suspect, keep, tt.wantSuspect, tt.wantKeep)
+				t.Errorf("restoreVerdict(%d, %v, %+v) = %v, %d; want %v, %d", tt.seen, tt.suspected, tt.g, suspect, keep, tt.wantSuspect, tt.wantKeep)
 			}
 		})
 	}
@@ -102,7 +105,14 @@ func TestRestoreGuardKeepsTheGenerationOnDisk(t *testing.T) {
 	if err != nil || !suspect || !changed || seen != 40 {
 		t.Errorf("after restart: suspect %v changed %v seen %d err %v; want true true 40", suspect, changed, seen, err)
 	}
-	if suspect, changed, _, _ := r.check(generation{modRev: 50, registered: true}); suspect || !changed {
+	// Restarted again while suspected; a deploy moved the generation past 40: still held.
+	if r, err = loadRestoreGuard(dir); err != nil {
+		t.Fatal(err)
+	}
+	if suspect, _, _, _ := r.check(generation{modRev: 45, registered: true}); !suspect {
+		t.Error("a restarted agent forgot the suspected restore once a deploy moved the generation")
+	}
+	if suspect, changed, _, _ := r.check(generation{modRev: 50, registered: true, accepted: 50}); suspect || !changed {
 		t.Errorf("accepted: suspect %v changed %v, want false true", suspect, changed)
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, generationFile)); string(b) != "50\n" {
@@ -118,18 +128,21 @@ func TestRestoreGuardKeepsTheGenerationOnDisk(t *testing.T) {
 
 func TestParseGeneration(t *testing.T) {
 	tests := []struct {
-		in   string
-		want int64
-		ok   bool
+		in      string
+		want    int64
+		suspect bool
+		ok      bool
 	}{
-		{"0", 0, true}, {"42\n", 42, true}, {"9223372036854775807", 1<<63 - 1, true},
-		{"", 0, false}, {"\n", 0, false}, {"-1", 0, false}, {"+1", 0, false}, {" 1", 0, false},
-		{"1\n\n", 0, false}, {"0x10", 0, false}, {"9223372036854775808", 0, false}, {"1.5", 0, false},
+		{"0", 0, false, true}, {"42\n", 42, false, true}, {"9223372036854775807", 1<<63 - 1, false, true},
+		{"42 suspect\n", 42, true, true}, {"7 suspect", 7, true, true},
+		{"", 0, false, false}, {"\n", 0, false, false}, {"-1", 0, false, false}, {"+1", 0, false, false}, {" 1", 0, false, false},
+		{"1\n\n", 0, false, false}, {"0x10", 0, false, false}, {"9223372036854775808", 0, false, false}, {"1.5", 0, false, false},
+		{"suspect", 0, false, false}, {" suspect", 0, false, false}, {"4 Suspect", 0, false, false}, {"4 suspect suspect", 0, false, false},
 	}
 	for _, tt := range tests {
-		got, err := parseGeneration([]byte(tt.in))
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("parseGeneration(%q) = %d, %v; want %d, ok %v", tt.in, got, err, tt.want, tt.ok)
+		got, suspect, err := parseGeneration([]byte(tt.in))
+		if (err == nil) != tt.ok || got != tt.want || suspect != tt.suspect {
+			t.Errorf("parseGeneration(%q) = %d, %v, %v; want %d, %v, ok %v", tt.in, got, suspect, err, tt.want, tt.suspect, tt.ok)
 		}
 		if err != nil && !errors.Is(err, errBadGeneration) {
 			t.Errorf("parseGeneration(%q): %v does not wrap errBadGeneration", tt.in, err)
@@ -142,16 +155,16 @@ func FuzzParseGeneration(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		n, err := parseGeneration(b)
+		n, suspect, err := parseGeneration(b)
 		if err != nil {
 			return
 		}
 		if n < 0 {
 			t.Fatalf("parseGeneration(%q) = %d, negative", b, n)
 		}
-		back, err := parseGeneration([]byte(fmt.Sprint(n) + "\n"))
-		if err != nil || back != n {
-			t.Fatalf("round trip of %d: %d, %v", n, back, err)
+		back, backSuspect, err := parseGeneration(formatGeneration(n, suspect))
+		if err != nil || back != n || backSuspect != suspect {
+			t.Fatalf("round trip of %d, %v: %d, %v, %v", n, suspect, back, backSuspect, err)
 		}
 	})
 }

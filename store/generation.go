@@ -9,8 +9,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// stampGenerations adds to c a put of the generation key of every host whose configuration
-// c writes, so that the host's generation moves in the same transaction as its desired
+// stampGenerations adds to c a put of the generation key of every host whose desired state
+// (deployments, job copies, port reservations: the configuration but the id) c writes, so that the host's generation moves in the same transaction as its desired
 // state. The value is the operation's name (for people reading etcd); what the agent
 // compares is the key's ModRevision, which no read is needed to advance. A host whose whole
 // prefix c deletes (deregistration) gets none: etcd refuses a put inside a deleted range,
@@ -29,6 +29,11 @@ func (s *Store) stampGenerations(op string, c *change) {
 		}
 		if o.IsDelete() && rest == "" && bytes.Equal(o.RangeBytes(), []byte(clientv3.GetPrefixRangeEnd(s.keys.Host(host)))) {
 			wiped[host] = true
+			continue
+		}
+		if key == s.keys.HostID(host) {
+			// Registration is no desired state, and the agent registers itself: under
+			// etcd authentication its role may write the id key alone (etcdauth_roles.go).
 			continue
 		}
 		if key == s.keys.HostGeneration(host) {
@@ -55,7 +60,9 @@ func (s *Store) stampGenerations(op string, c *change) {
 type Generation struct {
 	ModRevision int64
 	Registered  bool
-	Rev         int64
+	// Accepted is the ModRevision of the host's restore-accepted key (0: absent).
+	Accepted int64
+	Rev      int64
 }
 
 // HostGeneration reads host's generation. The agent reads it after the deployments it
@@ -66,7 +73,8 @@ func (s *Store) HostGeneration(ctx context.Context, host string) (Generation, er
 	}
 	resps, rev, err := s.read(ctx, "host-generation",
 		clientv3.OpGet(s.keys.HostGeneration(host), clientv3.WithKeysOnly()),
-		clientv3.OpGet(s.keys.HostID(host), clientv3.WithKeysOnly()))
+		clientv3.OpGet(s.keys.HostID(host), clientv3.WithKeysOnly()),
+		clientv3.OpGet(s.keys.RestoreAccepted(host), clientv3.WithKeysOnly()))
 	if err != nil {
 		return Generation{}, err
 	}
@@ -74,13 +82,17 @@ func (s *Store) HostGeneration(ctx context.Context, host string) (Generation, er
 	if kvs := resps[0].Kvs; len(kvs) > 0 {
 		g.ModRevision = kvs[0].ModRevision
 	}
+	if kvs := resps[2].Kvs; len(kvs) > 0 {
+		g.Accepted = kvs[0].ModRevision
+	}
 	return g, nil
 }
 
 // AcceptRestore is an operator's decision after an etcd restore: host's agent, which holds
 // back every removal while etcd's generation is older than the one it acted on, converges
 // to etcd's desired state from now on. It puts the generation key, so its ModRevision is
-// past any the agent saw (a restore with --bump-revision keeps revisions going forward).
+// past any the agent saw (a restore with --bump-revision keeps revisions going forward), and
+// the restore-accepted key, which only this writes.
 func (s *Store) AcceptRestore(ctx context.Context, host string) error {
 	if err := ValidName("host", host); err != nil {
 		return err
@@ -96,7 +108,8 @@ func (s *Store) AcceptRestore(ctx context.Context, host string) error {
 		}
 		return &change{
 			cmps: []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(idKey), "=", resps[0].Kvs[0].ModRevision)},
-			ops:  []clientv3.Op{clientv3.OpPut(s.keys.HostGeneration(host), "accept-restore")},
+			ops: []clientv3.Op{clientv3.OpPut(s.keys.HostGeneration(host), "accept-restore"),
+				clientv3.OpPut(s.keys.RestoreAccepted(host), "")},
 		}, nil
 	})
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/helios-go/helios/store"
 )
 
-// TestEveryHostWriteMovesItsGeneration: deploy, set-goal and undeploy each put the host's
+// TestEveryHostWriteMovesItsGeneration: registration does not (the agent's etcd role may
+// write the id alone); deploy, set-goal and undeploy each put the host's
 // generation in their own transaction, so its ModRevision grows with the desired state;
 // accepting a restore moves it too; deregistration removes it with the rest of the host.
 func TestEveryHostWriteMovesItsGeneration(t *testing.T) {
@@ -23,6 +24,9 @@ func TestEveryHostWriteMovesItsGeneration(t *testing.T) {
 		t.Fatalf("unregistered host has generation %+v", g)
 	}
 	mustNil(t, "register", s.RegisterHost(ctx, "h1", "id1"))
+	if g, _ := s.HostGeneration(ctx, "h1"); !g.Registered || g.ModRevision != 0 {
+		t.Fatalf("registration, no desired state, gave generation %+v", g)
+	}
 	last := int64(0)
 	step := func(what string) {
 		t.Helper()
@@ -36,7 +40,6 @@ func TestEveryHostWriteMovesItsGeneration(t *testing.T) {
 		}
 		last = g.ModRevision
 	}
-	step("register")
 	mustNil(t, "deploy", s.Deploy(ctx, "h1", model.Deployment{JobID: job.ID}, "tok"))
 	step("deploy")
 	mustNil(t, "set goal", s.SetGoal(ctx, "h1", job.ID, model.GoalStop, "tok"))
