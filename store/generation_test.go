@@ -48,6 +48,14 @@ func TestEveryHostWriteMovesItsGeneration(t *testing.T) {
 	step("undeploy")
 	mustNil(t, "accept restore", s.AcceptRestore(ctx, "h1"))
 	step("accept-restore")
+	if g, _ := s.HostGeneration(ctx, "h1"); g.Accepted != last {
+		t.Errorf("accept-restore left restore-accepted at %d, want %d", g.Accepted, last)
+	}
+	mustNil(t, "deploy again", s.Deploy(ctx, "h1", model.Deployment{JobID: job.ID}, "tok"))
+	if g, _ := s.HostGeneration(ctx, "h1"); g.Accepted == g.ModRevision {
+		t.Errorf("a deploy moved restore-accepted: %+v", g)
+	}
+	step("deploy again")
 
 	// A write elsewhere leaves it alone.
 	mustNil(t, "create other", s.CreateJob(ctx, newJob(t, "other", "tok")))

@@ -26,7 +26,8 @@ const restoreBump = 1_000_000
 // etcd's own restore (etcdutl's library, --bump-revision and --mark-compacted). The
 // restored etcd has no deployment of the later job: the agent must keep its container,
 // reporting the suspected restore (log, helios_agent_restore_suspected), pass after pass,
-// until the operator runs `helios accept-restore`; then it converges to etcd's state and
+// even once another job is deployed on the restored etcd, until the operator runs
+// `helios accept-restore`; then it converges to etcd's state and
 // removes it. The container deployed before the snapshot keeps running, same id, throughout.
 func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	if testing.Short() {
@@ -118,6 +119,20 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 		t.Fatalf("before:1 runs in %q, want %s", got, ids["before"])
 	}
 
+	// A job deployed on the restored etcd does not end the guard, though it moves the host's
+	// generation past the agent's: held too, it starts once the restore is accepted.
+	c.deploy("later:1", host)
+	heldBefore := strings.Count(agent.Output(), "held back")
+	harness.Eventually(t, 60*time.Second, func() error {
+		if got := c.running(host, "after"); got != ids["after"] {
+			t.Fatalf("after:1 runs in %q once later:1 was deployed on the restored etcd, want %s kept", got, ids["after"][:12])
+		}
+		if n := strings.Count(agent.Output(), "held back"); n < heldBefore+4 || !strings.Contains(agent.Output(), "job=later:1") {
+			return fmt.Errorf("%d actions held back since later:1 was deployed, want after:1's removal and later:1's start twice", n-heldBefore)
+		}
+		return nil
+	})
+
 	c.helios("accept-restore", host)
 	accepted := time.Now()
 	harness.Eventually(t, 60*time.Second, func() error {
@@ -130,7 +145,7 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	if got := scrape(t, metrics, "helios_agent_restore_suspected"); got != "0" {
 		t.Errorf("helios_agent_restore_suspected = %q after accept-restore, want 0", got)
 	}
-	after := c.waitRunning(host, 60*time.Second, "before")
+	after := c.waitRunning(host, 60*time.Second, "before", "later")
 	if after["before"] != ids["before"] {
 		t.Errorf("before:1 runs in %s, want the same container %s throughout", after["before"], ids["before"])
 	}
