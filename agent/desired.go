@@ -32,8 +32,8 @@ type desiredCache struct {
 	// The host's generation as the watch or a resync last read it (restore.go), as of
 	// etcd revision genRev (0: never read).
 	genKey, idKey, acceptKey string
-	gen           generation
-	genRev        int64
+	gen                      generation
+	genRev                   int64
 }
 
 type cachedDeployment struct {
