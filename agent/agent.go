@@ -101,6 +101,7 @@ type Agent struct {
 	tasks           map[model.JobID]*task       // one per job this agent knows of (task.go)
 	actual          map[string]Container        // the host's containers as last listed, by id (reconcile.go)
 	cache           *desiredCache               // the host's deployments and their jobs, fed by the watch (desired.go)
+	guard           *restoreGuard               // set by Run: the generation acted on (restore.go)
 	lastDesired     map[model.JobID]desiredTask // last deployments read, for etcd outages
 	throttleCount   map[model.ThrottleState]int // this agent's share of the gauge
 	pending         []pendingOp                 // status writes waiting for etcd, oldest first (outage.go)
@@ -209,6 +210,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	if a.id, err = loadIdentity(a.cfg.StateDir); err != nil {
+		return err
+	}
+	if a.guard, err = loadRestoreGuard(a.cfg.StateDir); err != nil {
 		return err
 	}
 	// The deployments kept on disk serve until etcd answers (an outage at start-up).
@@ -388,9 +392,14 @@ func (a *Agent) watch(ctx context.Context) {
 			a.trigger()
 		},
 		func(evs []store.Event) {
-			// Other keys (the host id, port reservations) do not change what runs.
+			// Other keys (port reservations) do not change what runs; the generation
+			// and the host id may (restore.go), and a pass of every job reads them.
+			gen, _ := a.cache.generation()
 			for _, id := range a.cache.apply(evs) {
 				a.wakes.job(id)
+			}
+			if now, _ := a.cache.generation(); now != gen {
+				a.trigger()
 			}
 		})
 }
@@ -404,6 +413,15 @@ func (a *Agent) relist(ctx context.Context) {
 		a.log.Debug("list deployments at resync", zap.Error(err)) // the watch retries and warns
 		return
 	}
+	// Read after the deployments and recorded before them: a restore in between shows as
+	// an older generation, never as restored deployments under the generation of before.
+	g, err := a.cfg.Store.HostGeneration(ctx, a.cfg.Name)
+	if err != nil {
+		a.m.etcdErrors.Inc()
+		a.log.Debug("read generation at resync", zap.Error(err))
+		return
+	}
+	a.cache.setGeneration(generation{modRev: g.ModRevision, registered: g.Registered, accepted: g.Accepted}, g.Rev)
 	cached := make(map[model.JobID]cachedDeployment, len(deps))
 	for id, d := range deps {
 		cached[id] = cachedDeployment{dep: d, modRev: rev}

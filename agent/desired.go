@@ -29,6 +29,11 @@ type desiredCache struct {
 	deps    map[model.JobID]cachedDeployment
 	jobs    map[model.JobID]cachedJob
 	changed bool // since the state dir was last written
+	// The host's generation as the watch or a resync last read it (restore.go), as of
+	// etcd revision genRev (0: never read).
+	genKey, idKey, acceptKey string
+	gen                      generation
+	genRev                   int64
 }
 
 type cachedDeployment struct {
@@ -43,6 +48,7 @@ type cachedJob struct {
 
 func newDesiredCache(hostPrefix string, hash func(*model.Job) cachedJob) *desiredCache {
 	return &desiredCache{prefix: hostPrefix + "jobs/", defs: hostPrefix + "jobdefs/", hash: hash,
+		genKey: hostPrefix + "generation", idKey: hostPrefix + "id", acceptKey: hostPrefix + "restore-accepted",
 		deps: map[model.JobID]cachedDeployment{}, jobs: map[model.JobID]cachedJob{}}
 }
 
@@ -77,7 +83,16 @@ func (c *desiredCache) jobOf(key string) (model.JobID, bool) {
 func (c *desiredCache) reset(kvs []store.KV, rev int64) bool {
 	deps := map[model.JobID]cachedDeployment{}
 	jobs := map[model.JobID]cachedJob{}
+	var gen generation
 	for _, kv := range kvs {
+		switch kv.Key {
+		case c.genKey:
+			gen.modRev = kv.ModRevision
+		case c.idKey:
+			gen.registered = true
+		case c.acceptKey:
+			gen.accepted = kv.ModRevision
+		}
 		if id, j, ok := c.defOf(kv.Key, kv.Value); ok {
 			if j != nil {
 				jobs[id] = c.hash(j)
@@ -94,7 +109,25 @@ func (c *desiredCache) reset(kvs []store.KV, rev int64) bool {
 		}
 		deps[id] = cachedDeployment{dep: d, modRev: kv.ModRevision}
 	}
+	// The generation first: a pass that sees these deployments sees it too.
+	c.setGeneration(gen, rev)
 	return c.replace(deps, jobs, rev)
+}
+
+// setGeneration records the host's generation as of rev unless the cache has a newer one.
+func (c *desiredCache) setGeneration(g generation, rev int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rev >= c.genRev {
+		c.gen, c.genRev = g, rev
+	}
+}
+
+// generation is the host's generation as last read, and whether it was ever read.
+func (c *desiredCache) generation() (generation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen, c.genRev != 0
 }
 
 // replace installs deps (and jobs already read with them) as of rev unless the cache is
@@ -144,6 +177,22 @@ func (c *desiredCache) apply(evs []store.Event) []model.JobID {
 			continue // the cache was listed after it (one transaction's events share a revision)
 		}
 		c.rev = max(c.rev, ev.Revision)
+		if (ev.Key == c.genKey || ev.Key == c.idKey || ev.Key == c.acceptKey) && ev.Revision >= c.genRev {
+			c.genRev = ev.Revision
+			rev := ev.Revision
+			if ev.Type == store.EventDelete {
+				rev = 0
+			}
+			switch ev.Key {
+			case c.genKey:
+				c.gen.modRev = rev
+			case c.acceptKey:
+				c.gen.accepted = rev
+			default:
+				c.gen.registered = rev != 0
+			}
+			continue
+		}
 		if id, j, ok := c.defOf(ev.Key, ev.Value); ok {
 			// A job's copy comes in the deployment's transaction: no read of the job.
 			if j != nil && ev.Type != store.EventDelete {

@@ -24,6 +24,9 @@ type metrics struct {
 	throttled         *prometheus.GaugeVec
 	containerLists    *prometheus.CounterVec
 	eventsRestarts    prometheus.Counter
+	// Restore guard (restore.go): 1 while etcd's generation is older than the agent's;
+	// the actions the last full pass held back.
+	restoreSuspected, restoreHeld prometheus.Gauge
 	// Service discovery: tasks whose endpoints were published, withdrawn.
 	endpointsPublished, endpointsWithdrawn prometheus.Counter
 }
@@ -65,6 +68,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		endpointsPublished: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_endpoints_published_total", Help: "Times the agent published a healthy task's endpoints for service discovery."}),
 		endpointsWithdrawn: prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_endpoints_withdrawn_total", Help: "Times the agent withdrew a task's endpoints (before a stop, or after an exit)."}),
 		eventsRestarts:     prometheus.NewCounter(prometheus.CounterOpts{Name: "helios_agent_events_restarts_total", Help: "Times the engine's events stream broke and was subscribed again (followed by a full pass)."}),
+		restoreSuspected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "helios_agent_restore_suspected",
+			Help: "1 while etcd holds an older desired-state generation of this host than the agent acted on (an etcd snapshot restore): the agent stops, removes and replaces no container until an operator runs helios accept-restore.",
+		}),
+		restoreHeld: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "helios_agent_restore_held_actions", Help: "Actions the last full reconcile pass held back because a restore is suspected.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -96,6 +106,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if m.containerLists, err = register(reg, m.containerLists); err != nil {
 		return nil, err
+	}
+	for _, g := range []*prometheus.Gauge{&m.restoreSuspected, &m.restoreHeld} {
+		if *g, err = register(reg, *g); err != nil {
+			return nil, err
+		}
 	}
 	for _, c := range []*prometheus.Counter{&m.starts, &m.exits, &m.restarts, &m.etcdErrors, &m.watchRestarts, &m.resyncs, &m.eventsRestarts, &m.endpointsPublished, &m.endpointsWithdrawn} {
 		if *c, err = register(reg, *c); err != nil {

@@ -56,6 +56,7 @@ func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]b
 		retry(a.passFailed("read deployments", err))
 		return
 	}
+	restored := a.restoreSuspected() // after desired: never older than the deployments read
 	listedAt := time.Now()
 	listed, whole, err := a.observe(ctx, all, scope)
 	if err != nil {
@@ -97,6 +98,11 @@ func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]b
 	known := slices.Collect(maps.Values(a.actual))
 	a.mu.Unlock()
 	actions := plan(in)
+	if restored {
+		actions = a.holdForRestore(actions, all)
+	} else if all {
+		a.m.restoreHeld.Set(0)
+	}
 
 	a.watchExits(ctx, ctrs)
 	replaced := map[string]bool{}

@@ -14,6 +14,7 @@ type Store interface {
 	RegisterHost(ctx context.Context, host, id string) error
 	GetJob(ctx context.Context, id model.JobID) (*model.Job, error)
 	HostDeployments(ctx context.Context, host string) (map[model.JobID]model.Deployment, map[model.JobID]model.Job, int64, error)
+	HostGeneration(ctx context.Context, host string) (store.Generation, error)
 	PutHostInfo(ctx context.Context, host string, info model.HostInfo, agent model.AgentInfo) error
 	PutHostLabels(ctx context.Context, host string, labels map[string]string) error
 	PutHostEnvironment(ctx context.Context, host string, env map[string]string) error

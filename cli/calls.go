@@ -75,6 +75,10 @@ func (c *client) deregisterHost(ctx context.Context, host string, allowUp bool) 
 	return answer[model.HostDeregisterResponse](c.do(ctx, http.MethodDelete, "/hosts/"+url.PathEscape(host), q, nil))
 }
 
+func (c *client) acceptRestore(ctx context.Context, host string) (*model.HostAcceptRestoreResponse, error) {
+	return answer[model.HostAcceptRestoreResponse](c.do(ctx, http.MethodPost, "/hosts/"+url.PathEscape(host)+"/accept-restore", nil, nil))
+}
+
 func (c *client) deploy(ctx context.Context, host string, dep model.Deployment, token string) (*model.JobDeployResponse, error) {
 	return answer[model.JobDeployResponse](c.do(ctx, http.MethodPut, deploymentPath(host, dep.JobID), tokenQuery(token), dep))
 }

@@ -205,6 +205,14 @@ func (r *runner) commands() []*ucli.Command {
 			Action: r.deregister,
 		},
 		{
+			Name:        "accept-restore",
+			Usage:       "let hosts' agents converge after etcd was restored from a snapshot",
+			ArgsUsage:   "<host>...",
+			UsageText:   "helios accept-restore <host>...\n\n   helios accept-restore web1 web2",
+			Description: "After etcd is restored from an older snapshot, each agent keeps every container running and removes, stops or replaces none (helios_agent_restore_suspected is 1). This accepts etcd's desired state for the hosts: their agents then converge to it, removing the containers of jobs deployed after the snapshot. See docs/operations.md.",
+			Action:      r.acceptRestore,
+		},
+		{
 			Name:        "masters",
 			Usage:       "list the running masters",
 			UsageText:   "helios masters\n\n   helios -d example.net masters",

@@ -200,6 +200,11 @@ func TestHostsRegisterDeregister(t *testing.T) {
 	if strings.TrimSpace(r.out) != "" || strings.TrimSpace(r.err) != "host selectors [role=web] matched no hosts" {
 		t.Fatalf("selector matched unlabelled hosts: %q %q", r.out, r.err)
 	}
+	r = x.ok("accept-restore", "h1")
+	wantText(t, r.out, "Accepting the restored desired state of h1\nh1: done")
+	r = x.fail("accept-restore", "h3")
+	mustContain(t, "accept-restore", r.out, "h3: failed: NOT_FOUND (host h3 not found)")
+	x.fail("accept-restore")
 	r = x.ok("deregister", "h1", "--yes")
 	wantText(t, r.out, "Deregistering host h1\nh1: done")
 	x.stdin = "y\n"

@@ -191,6 +191,37 @@ func (r *runner) deregister(c *ucli.Context) error {
 	return r.hostAnswer("Deregistering host "+host, host, resp.Status, resp.Message, resp)
 }
 
+// acceptRestore tells each host's agent to converge to etcd's desired state after a
+// snapshot restore (docs/operations.md, "Restoring etcd from a snapshot").
+func (r *runner) acceptRestore(c *ucli.Context) error {
+	pos, _, _ := positionals(c)
+	if len(pos) == 0 {
+		return usagef("expected one or more hosts: <host>...")
+	}
+	cl, err := r.api(c)
+	if err != nil {
+		return err
+	}
+	hosts, err := cl.resolveHosts(c.Context, pos)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, host := range hosts {
+		resp, err := cl.acceptRestore(c.Context, host)
+		if err != nil {
+			return err
+		}
+		if err := r.hostAnswer("Accepting the restored desired state of "+host, host, resp.Status, resp.Message, resp); err != nil {
+			failed = true
+		}
+	}
+	if failed {
+		return errFailed
+	}
+	return nil
+}
+
 // hostAnswer prints register's and deregister's outcome.
 func (r *runner) hostAnswer(intro, host, status, message string, resp any) error {
 	if r.json {

@@ -95,6 +95,13 @@ type HostDeregisterResponse struct {
 	Message string `json:"message,omitempty"`
 }
 
+// HostAcceptRestoreResponse answers POST /hosts/{h}/accept-restore.
+type HostAcceptRestoreResponse struct {
+	Status  string `json:"status"`
+	Host    string `json:"host"`
+	Message string `json:"message,omitempty"`
+}
+
 // TaskStatusEvents answers GET /history/jobs/{id}.
 type TaskStatusEvents struct {
 	Events []TaskStatusEvent `json:"events"`

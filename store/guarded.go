@@ -30,6 +30,7 @@ func (s *Store) guarded(ctx context.Context, op string, l *Leadership, attempt f
 		if err != nil || c == nil {
 			return err
 		}
+		s.stampGenerations(op, c)
 		if limit := txnLimit(l); len(c.ops) > limit || len(c.cmps) > limit {
 			return fmt.Errorf("%s: %d writes and %d compares do not fit one etcd transaction (%d)", op, len(c.ops), len(c.cmps), limit)
 		}

@@ -71,6 +71,16 @@ func (k Keys) Host(host string) string { return k.Hosts() + host + "/" }
 // HostID holds the host's registration id (plain string).
 func (k Keys) HostID(host string) string { return k.Host(host) + "id" }
 
+// HostGeneration is the host's desired-state generation: every guarded write under the
+// host's configuration also puts it, so its ModRevision only grows, until an etcd snapshot
+// restore brings back an older one (generation.go).
+func (k Keys) HostGeneration(host string) string { return k.Host(host) + "generation" }
+
+// RestoreAccepted is put by AcceptRestore only (with the generation): an agent that
+// suspects a restore resumes once its ModRevision is past the generation it acted on, and
+// not on any other write (a deploy or a rollout after the restore moves the generation too).
+func (k Keys) RestoreAccepted(host string) string { return k.Host(host) + "restore-accepted" }
+
 // Deployments is the prefix of the deployments of one host, what its agent watches.
 func (k Keys) Deployments(host string) string { return k.Host(host) + "jobs/" }
 

@@ -232,6 +232,7 @@ func (s *Store) CommitRollout(ctx context.Context, l *Leadership, round *Rollout
 			}
 		}
 	}
+	s.stampGenerations("commit-rollout", c) // not through guarded: its own fence and retry
 	if len(c.ops) > maxTxnOps-1 || len(c.cmps) > maxTxnOps-1 {
 		return fmt.Errorf("rollout of %s: %d writes and %d compares do not fit one transaction: %w", r.group.Name, len(c.ops), len(c.cmps), ErrTooLarge)
 	}

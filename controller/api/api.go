@@ -26,6 +26,7 @@ type Store interface {
 
 	RegisterHost(ctx context.Context, host, id string) error
 	DeregisterHost(ctx context.Context, host string, allowUp bool) error
+	AcceptRestore(ctx context.Context, host string) error
 	ListHosts(ctx context.Context) ([]string, error)
 	ListHostsPage(ctx context.Context, after string, limit int, match func(string) bool) (store.HostsPage, error)
 	HostLabels(ctx context.Context, hosts []string) (map[string]map[string]string, error)
@@ -191,6 +192,7 @@ func newServer(cfg Config) (*server, error) {
 	s.handle("PUT /hosts/{host}", s.registerHost)
 	s.handle("DELETE /hosts/{host}", s.deregisterHost)
 	s.handle("GET /hosts/{host}/status", s.hostStatus)
+	s.handle("POST /hosts/{host}/accept-restore", s.acceptRestore)
 	s.handle("POST /hosts/statuses", s.hostStatuses)
 	s.handle("PUT /hosts/{host}/jobs/{id}", s.deploy)
 	s.handle("DELETE /hosts/{host}/jobs/{id}", s.undeploy)

@@ -114,6 +114,22 @@ func (s *server) deregisterHost(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// acceptRestore answers POST /hosts/{host}/accept-restore: the operator's decision that the
+// host's agent, holding back removals since etcd was restored from a snapshot, converges to
+// etcd's desired state (store.AcceptRestore).
+func (s *server) acceptRestore(w http.ResponseWriter, r *http.Request) {
+	host := r.PathValue("host")
+	err := s.store.AcceptRestore(r.Context(), host)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, model.HostAcceptRestoreResponse{Status: model.StatusOK, Host: host})
+	case errors.Is(err, store.ErrHostNotFound):
+		writeJSON(w, http.StatusNotFound, model.HostAcceptRestoreResponse{Status: model.StatusNotFound, Host: host, Message: fmt.Sprintf("host %s not found", host)})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
 // hostStatus answers GET /hosts/{host}/status.
 func (s *server) hostStatus(w http.ResponseWriter, r *http.Request) {
 	host := r.PathValue("host")

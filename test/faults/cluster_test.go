@@ -71,11 +71,7 @@ func (c *cluster) startMasterProcess(name string, endpoints ...string) (string, 
 // unless resyncEvery is set; its containers are removed when the test ends.
 func (c *cluster) startAgent(host, etcdEP string, resyncEvery ...string) *harness.Process {
 	c.t.Helper()
-	c.t.Cleanup(func() {
-		if ids := c.containers(host, ""); len(ids) > 0 {
-			_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
-		}
-	})
+	c.startAgentCleanup(host)
 	every := resync
 	if len(resyncEvery) > 0 {
 		every = resyncEvery[0]
@@ -93,6 +89,15 @@ func (c *cluster) startAgent(host, etcdEP string, resyncEvery ...string) *harnes
 		"--etcd-timeout", timeout.String(),
 		"--metrics", "",
 	)
+}
+
+// startAgentCleanup removes host's containers when the test ends.
+func (c *cluster) startAgentCleanup(host string) {
+	c.t.Cleanup(func() {
+		if ids := c.containers(host, ""); len(ids) > 0 {
+			_ = exec.Command("docker", append([]string{"rm", "-f", "-v"}, ids...)...).Run()
+		}
+	})
 }
 
 // helios runs the CLI against the master and returns its stdout; a failure fails the test.
