@@ -287,7 +287,7 @@ async function follow() {
       if (token) headers.Authorization = "Bearer " + token;
       const url = rev ? "/events?fromRevision=" + rev : "/events";
       const resp = await fetch(url, { headers, credentials: "omit", cache: "no-store" });
-      if (resp.status === 401) { askToken("the token was refused"); return; }
+      if (resp.status === 401) { started = false; askToken(token ? "the token was refused" : ""); return; }
       if (resp.status === 410) { rev = 0; idx = -1; schedule(refreshAll, "all"); continue; }
       if (!resp.ok) throw new Error("GET /events: " + resp.status);
       $("live").textContent = "live"; $("live").className = "badge live";
