@@ -84,7 +84,7 @@ func steps(t *testing.T, ctx context.Context, dir, name string, actions ...chrom
 // screenshot saves the whole page as name.png under dir.
 func screenshot(t *testing.T, ctx context.Context, dir, name string) string {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -94,6 +94,26 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) string {
 	}
 	t.Logf("screenshot: %s", p)
 	return p
+}
+
+// shotsEnv names a directory where the screenshots are also kept (docs/dashboard.png
+// comes from there).
+const shotsEnv = "HELIOS_UI_SHOTS"
+
+// keep copies a screenshot to $HELIOS_UI_SHOTS, when set.
+func keep(t *testing.T, path string) {
+	t.Helper()
+	dir := os.Getenv(shotsEnv)
+	if dir == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(path)), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // call sends a JSON request as the admin and decodes the answer into out.
@@ -167,7 +187,7 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#deploy-button`)),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr.task[data-job=%q][data-host="web-1"] .badge.RUNNING`, id))),
 	)
-	screenshot(t, ctx, shots, "2-running")
+	keep(t, screenshot(t, ctx, shots, "2-running"))
 
 	marker, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.heliosTestMarker === true`))
 	if err != nil {
@@ -184,12 +204,30 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(events, "TASK_STATE web-1 "+id+"  RUNNING") {
+	if !strings.Contains(strings.Join(strings.Fields(events), " "), "TASK_STATE web-1 "+id+" RUNNING") {
 		t.Errorf("the event log does not show the task's RUNNING event:\n%s", events)
 	}
 	if running != "1" {
 		t.Errorf("host web-1 shows %q running tasks, want 1", running)
 	}
+	// A rolling update through the page: it asks first (answered yes here), then the group's
+	// progress bar follows the rollout.
+	call(t, m.URL, "POST", "/deployment-group", model.DeploymentGroup{Name: "web", HostSelectors: []model.HostSelector{{Label: "role", Operator: model.OpEquals, Operand: []string{"web"}}}}, nil)
+	var v2 model.CreateJobResponse
+	call(t, m.URL, "POST", "/jobs", model.Job{ID: "web:2", Image: "busybox", Command: []string{"httpd", "-f"}}, &v2)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true, true`)); err != nil {
+		t.Fatal(err)
+	}
+	steps(t, ctx, shots, "rolling-update",
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-group="web"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#ru-group`), "web"),
+		chromedp.SendKeys(chromedp.CSS(`#ru-job`), string(v2.ID)),
+		chromedp.Click(chromedp.CSS(`#rolling-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-group="web"] .badge.DONE`)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr.task[data-job=%q][data-host="web-2"] .badge.RUNNING`, v2.ID))),
+	)
+	keep(t, screenshot(t, ctx, shots, "3-rolled-out"))
+
 	// The deployment went through the API with the token's user.
 	var st model.JobStatus
 	call(t, m.URL, "GET", "/jobs/"+id+"/status", nil, &st)

@@ -164,7 +164,7 @@ function renderGroups() {
     const stop = el("button", { class: "danger", onclick: () => act(`stop the rollout of group ${name}?`, "POST", "/deployment-group/" + enc(name) + "/stop") }, "stop rollout");
     body.append(el("tr", { "data-group": name },
       el("td", {}, name),
-      el("td", {}, g.deploymentGroup ? g.deploymentGroup.jobId || "" : ""),
+      el("td", { class: "id" }, g.deploymentGroup ? g.deploymentGroup.jobId || "" : ""),
       el("td", {}, badge(g.status || "")),
       el("td", {}, bar, ` ${done}/${count}`, g.error ? el("div", { class: "error" }, g.error) : null),
       el("td", {}, g.status === "ROLLING_OUT" ? stop : null)));
