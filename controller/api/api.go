@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/helios-go/helios/controller/ui"
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -214,6 +215,7 @@ func newServer(cfg Config) (*server, error) {
 	s.handleStream("GET /events", s.clusterEvents)
 	s.handle("GET /masters", s.listMasters)
 	s.handle("GET /version", s.version)
+	s.handle(uiRoute, ui.Handler().ServeHTTP)
 	if cfg.Gatherer != nil {
 		s.routes["GET /metrics"] = true
 		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))

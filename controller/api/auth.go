@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/helios-go/helios/controller/ui"
 	"github.com/helios-go/helios/model"
 )
 
@@ -24,6 +25,10 @@ const (
 )
 
 type principalKey struct{}
+
+// uiRoute serves the dashboard's static files (controller/ui). They hold no data, so they
+// need no role: the page asks for a token and sends it with each API call it makes.
+const uiRoute = "GET " + ui.Prefix
 
 // authRequired tells whether callers must authenticate: a token file or client
 // certificates are configured.
@@ -67,7 +72,7 @@ func (s *server) authenticate(r *http.Request) (model.Principal, bool, string) {
 
 // authorize answers (and returns false for) a request whose caller may not reach pattern.
 func (s *server) authorize(w http.ResponseWriter, r *http.Request, pattern string) (*http.Request, bool) {
-	if !s.authRequired() || pattern == "GET /metrics" && !s.cfg.MetricsAuth {
+	if !s.authRequired() || pattern == "GET /metrics" && !s.cfg.MetricsAuth || pattern == uiRoute {
 		return r, true
 	}
 	who, ok, why := s.authenticate(r)
