@@ -183,7 +183,7 @@ func benchScale(b *testing.B) {
 		row{Name: "idle: range requests (etcd server)", Target: metNA, Figure: per("Range"), Unit: "req/s", Met: metNA},
 		row{Name: "idle: transactions (etcd server; resync reads are read-only txns)", Target: metNA, Figure: per("Txn"), Unit: "req/s", Met: metNA},
 		row{Name: "idle: puts (etcd server)", Target: metNA, Figure: per("Put"), Unit: "req/s", Met: metNA},
-		row{Name: "idle: agents' resync requests (host id, host info, deployments, task statuses, history trim)", Target: metNA, Figure: round(float64(idleResync)/idleWindow.Seconds(), 1), Unit: "req/s", Met: metNA},
+		row{Name: "idle: agents' resync requests (host id, host info, deployments, generation, task statuses, history trim)", Target: metNA, Figure: round(float64(idleResync)/idleWindow.Seconds(), 1), Unit: "req/s", Met: metNA},
 		row{Name: "idle: agents' other requests (none expected)", Target: "0", Figure: round(float64(idleReads+idleWrites)/idleWindow.Seconds(), 1), Unit: "req/s", Met: metIf(idleReads+idleWrites == 0)},
 	)
 }
@@ -310,15 +310,16 @@ func sameCounts(a, b map[string]uint64) bool {
 // transactions); every other operation writes. resyncOps are the requests an agent makes
 // only at resync (every --resync-interval): checking its host is still registered,
 // refreshing its host info (load average, free memory: written when they moved), listing its
-// deployments again, comparing its task statuses with etcd, trimming histories. They are
+// deployments again with their generation (the snapshot-restore guard), comparing its task statuses with etcd, trimming histories. They are
 // counted apart from the hot path.
 var (
 	storeReadOps = map[string]bool{
 		"get-job": true, "watch-list": true, "host-id": true, "cluster-uid": true, "cluster-id": true, "host-status": true,
 		"job-status": true, "job-statuses": true, "history": true, "lease-id": true, "ttl-seconds": true,
 		"deployed-jobs": true, "host-labels": true, "host-facts": true, "get-task-events": true,
+		"host-generation": true,
 	}
-	resyncOps = map[string]bool{"host-deployments": true, "trim-history": true, "task-statuses": true, "host-id": true, "put-host-info": true}
+	resyncOps = map[string]bool{"host-deployments": true, "host-generation": true, "trim-history": true, "task-statuses": true, "host-id": true, "put-host-info": true}
 )
 
 // splitRequests is the difference between two counts: writes and reads on the hot path,
