@@ -57,11 +57,7 @@ func (r *NopRegistrar) Withdraw(_ context.Context, id model.JobID, _ time.Durati
 func (r *NopRegistrar) Published() map[model.JobID]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[model.JobID]string, len(r.published))
-	for id, je := range r.published {
-		out[id] = je.ContainerID
-	}
-	return out
+	return model.PublishedContainers(r.published)
 }
 
 // Endpoints is what the registrar holds of a job now (for tests).

@@ -31,6 +31,15 @@ type JobEndpoints struct {
 	Endpoints   []Endpoint `json:"endpoints"`
 }
 
+// PublishedContainers tells, per job, the container whose endpoints a registrar holds.
+func PublishedContainers(published map[JobID]JobEndpoints) map[JobID]string {
+	out := make(map[JobID]string, len(published))
+	for id, je := range published {
+		out[id] = je.ContainerID
+	}
+	return out
+}
+
 // ResolveRegistrationDomain applies the manual's domain rules: an empty registrationDomain
 // is the agent's domain; one ending in "." is used as is (without the dot); anything else
 // becomes <registrationDomain>.<agentDomain>. The result is lower case, as DNS names

@@ -97,3 +97,13 @@ func FuzzValidateDomain(f *testing.F) {
 		}
 	})
 }
+
+func TestPublishedContainers(t *testing.T) {
+	got := PublishedContainers(map[JobID]JobEndpoints{
+		"a:1:h": {JobID: "a:1:h", ContainerID: "c1"},
+		"b:1:h": {JobID: "b:1:h"},
+	})
+	if len(got) != 2 || got["a:1:h"] != "c1" || got["b:1:h"] != "" {
+		t.Fatalf("PublishedContainers: %v", got)
+	}
+}

@@ -143,11 +143,7 @@ func (r *EndpointRegistrar) Publish(ctx context.Context, je model.JobEndpoints) 
 func (r *EndpointRegistrar) Published() map[model.JobID]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[model.JobID]string, len(r.published))
-	for id, je := range r.published {
-		out[id] = je.ContainerID
-	}
-	return out
+	return model.PublishedContainers(r.published)
 }
 
 // Withdraw deletes the task's endpoints. With drain > 0 it then waits, at most drain, until

@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,23 +27,7 @@ type members struct {
 func startMembers(t *testing.T) *members {
 	t.Helper()
 	m := &members{t: t, run: make([]*store.Embedded, 3)}
-	dir := t.TempDir()
-	var peers []string
-	for i := range 3 {
-		cfg := store.EmbedConfig{
-			Name:          fmt.Sprintf("m%d", i),
-			DataDir:       filepath.Join(dir, fmt.Sprintf("m%d", i)),
-			ClientURL:     fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-			PeerURL:       fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-			UnsafeNoFsync: true,
-			Logger:        zap.NewNop(),
-		}
-		peers = append(peers, cfg.Name+"="+cfg.PeerURL)
-		m.cfgs = append(m.cfgs, cfg)
-	}
-	for i := range m.cfgs {
-		m.cfgs[i].InitialCluster = strings.Join(peers, ",")
-	}
+	m.cfgs = harness.EtcdMembers(t, "", 3)
 	var wg sync.WaitGroup // none is ready before a quorum has started: together
 	for i := range m.cfgs {
 		wg.Go(func() { m.start(i) })

@@ -2,8 +2,6 @@ package faults
 
 import (
 	"context"
-	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,14 +26,7 @@ func TestFaultEtcdStoppedFor60Seconds(t *testing.T) {
 	}
 	harness.NeedBusybox(t)
 	bins := harness.BuildBinaries(t)
-	cfg := store.EmbedConfig{
-		Name:          "outage",
-		DataDir:       filepath.Join(t.TempDir(), "etcd"),
-		ClientURL:     fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-		PeerURL:       fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-		UnsafeNoFsync: true,
-		Logger:        zap.NewNop(),
-	}
+	cfg := harness.EtcdMembers(t, "outage", 1)[0]
 	etcd, err := store.StartEmbedded(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -35,14 +35,7 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	}
 	harness.NeedBusybox(t)
 	bins := harness.BuildBinaries(t)
-	cfg := store.EmbedConfig{
-		Name:          "restore",
-		DataDir:       filepath.Join(t.TempDir(), "etcd"),
-		ClientURL:     fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-		PeerURL:       fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-		UnsafeNoFsync: true,
-		Logger:        zap.NewNop(),
-	}
+	cfg := harness.EtcdMembers(t, "restore", 1)[0]
 	etcd, err := store.StartEmbedded(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
 	"github.com/helios-go/helios/test/harness"
-	"go.uber.org/zap"
 )
 
 // cluster is everything of one run in this test process: three embedded etcd members, two
@@ -54,23 +51,7 @@ const requestTimeout = 2 * time.Second // the masters' etcd request timeout: fau
 func startCluster(t *testing.T, hosts int) *cluster {
 	t.Helper()
 	c := &cluster{t: t, members: make([]*store.Embedded, 3)}
-	dir := t.TempDir()
-	var peers []string
-	for i := range 3 {
-		cfg := store.EmbedConfig{
-			Name:          fmt.Sprintf("m%d", i),
-			DataDir:       filepath.Join(dir, fmt.Sprintf("m%d", i)),
-			ClientURL:     fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-			PeerURL:       fmt.Sprintf("http://127.0.0.1:%d", harness.FreePort(t)),
-			UnsafeNoFsync: true,
-			Logger:        zap.NewNop(),
-		}
-		peers = append(peers, cfg.Name+"="+cfg.PeerURL)
-		c.cfgs = append(c.cfgs, cfg)
-	}
-	for i := range c.cfgs {
-		c.cfgs[i].InitialCluster = strings.Join(peers, ",")
-	}
+	c.cfgs = harness.EtcdMembers(t, "", 3)
 	errs := make([]error, 3)
 	var wg sync.WaitGroup // no member is ready before a quorum has started: together
 	for i := range c.cfgs {
