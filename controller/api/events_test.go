@@ -286,8 +286,14 @@ func TestEventsSlowReaderIsCutOffWithAMessage(t *testing.T) {
 		defer hub.mu.Unlock()
 		return len(hub.subs) == 2
 	})
-	e.registerHosts(1, 10) // one or more block in Write, 3 queue, then the queue overflows
-	truth := all.events(t, 10)
+	// One host at a time, each read by the fast reader before the next: its queue (as small
+	// as the slow one's, 3) never holds more than one event, however slow the machine, while
+	// the slow client blocks in Write on one, queues 3, and then overflows.
+	var truth []model.ClusterEvent
+	for i := 1; i <= 10; i++ {
+		e.registerHost("h" + strconv.Itoa(i))
+		truth = append(truth, all.nextEvent(t))
+	}
 	waitFor(t, "the slow client to be cut off", func() bool { return hub.slowCuts() == 1 })
 	close(w.gate)
 	select {
