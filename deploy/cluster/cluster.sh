@@ -4,8 +4,9 @@
 #   addresses (etcd listens on IPs, not names); three agents: containers on the host network
 #   with the Docker socket, so health checks and port probes see the host's ports.
 # Every container and the network carry the label helios.cluster=$CLUSTER: `down` removes
-# exactly those. The masters serve plain HTTP with --insecure (no TLS, no authentication):
-# a local demo only; docs/operations.md says how to add TLS and tokens.
+# exactly those, and the containers of jobs the cluster's agents started. The masters
+# serve plain HTTP with --insecure (no TLS, no authentication): a local demo only;
+# docs/operations.md says how TLS and tokens are set up.
 # Environment: CLUSTER (name, default helios-cluster), CLUSTER_IMAGE (built by `make
 # cluster`), CLUSTER_NET (first three octets of the /24, default 10.213.77),
 # CLUSTER_METRICS_BASE (agents' /metrics on 127.0.0.1:BASE+N, default 15800).
@@ -55,7 +56,11 @@ status() {
 }
 
 down() {
+	# The cluster's own containers, then the jobs' containers its agents started (labelled
+	# with the agent's host name), then the network.
 	ids=$(docker ps -aq --filter "label=$LABEL")
+	for i in 1 2 3; do ids="$ids $(docker ps -aq --filter "label=helios.host=$CLUSTER-agent-$i")"; done
+	ids=$(echo $ids)
 	if [ -n "$ids" ]; then docker rm -f $ids >/dev/null; fi
 	nets=$(docker network ls -q --filter "label=$LABEL")
 	if [ -n "$nets" ]; then docker network rm $nets >/dev/null; fi
