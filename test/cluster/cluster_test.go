@@ -97,6 +97,21 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	if out, _ := command("", "docker", "inspect", "-f", "{{.State.Running}}", before); strings.TrimSpace(out) != "true" {
 		t.Fatalf("before:1's container %s is not running: %s", before, out)
 	}
+
+	// cluster-down removes what the cluster made, the jobs' containers included, and nothing
+	// remains labelled with it.
+	if out, err := command(root, "make", append([]string{"cluster-down"}, vars...)...); err != nil {
+		t.Fatalf("make cluster-down: %v\n%s", err, out)
+	}
+	for _, list := range [][]string{
+		{"ps", "-aq", "--filter", "label=helios.cluster=" + name},
+		{"ps", "-aq", "--filter", "id=" + before},
+		{"network", "ls", "-q", "--filter", "label=helios.cluster=" + name},
+	} {
+		if out, err := command("", "docker", list...); err != nil || strings.TrimSpace(out) != "" {
+			t.Errorf("after make cluster-down, docker %s: %q (err %v), want nothing", strings.Join(list, " "), out, err)
+		}
+	}
 }
 
 // containerOf is the one container the agent host started for job (name:version).

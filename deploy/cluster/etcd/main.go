@@ -27,8 +27,17 @@ func run() error {
 	flag.StringVar(&cfg.DataDir, "data-dir", "/var/lib/helios/etcd", "data directory")
 	flag.StringVar(&cfg.ClientURL, "client-url", "", "client URL (an IP: it is also listened on)")
 	flag.StringVar(&cfg.PeerURL, "peer-url", "", "peer URL (an IP: it is also listened on)")
-	flag.StringVar(&cfg.InitialCluster, "initial-cluster", "", "every member as name=peerURL,... (etcd validates it)")
+	flag.StringVar(&cfg.InitialCluster, "initial-cluster", "", "every member as name=http://IP:port,..., this one included")
 	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
+	if cfg.Name == "" {
+		return fmt.Errorf("--name is required")
+	}
+	if _, err := parseInitialCluster(cfg.InitialCluster, cfg.Name); err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
