@@ -8,7 +8,7 @@ import (
 func TestParseInitialCluster(t *testing.T) {
 	for _, tc := range []struct {
 		in, self, err string
-		n            int
+		n             int
 	}{
 		{in: "a=http://10.0.0.1:2380,b=http://10.0.0.2:2380", self: "a", n: 2},
 		{in: "a=https://[::1]:2380", self: "a", n: 1},
