@@ -37,6 +37,22 @@ image: ## build the container image $(IMAGE): static binaries FROM scratch, clas
 	cp deploy/image/Dockerfile $(BIN)/image/
 	DOCKER_BUILDKIT=0 docker build --quiet -t $(IMAGE) $(BIN)/image
 
+CLUSTER       ?= helios-cluster
+CLUSTER_IMAGE ?= helios-cluster:dev
+.PHONY: cluster
+cluster: image ## bring up a demo cluster on the local Docker: 3 etcd members, 3 masters, 3 agents in containers (deploy/cluster; docs/operations.md)
+	CGO_ENABLED=0 $(GO) build -tags '$(GOTAGS)' -trimpath -ldflags '-s -w' -o $(BIN)/image/helios-etcd ./deploy/cluster/etcd
+	DOCKER_BUILDKIT=0 docker build --quiet --build-arg BASE=$(IMAGE) -t $(CLUSTER_IMAGE) -f deploy/cluster/Dockerfile $(BIN)/image
+	CLUSTER=$(CLUSTER) CLUSTER_IMAGE=$(CLUSTER_IMAGE) deploy/cluster/cluster.sh up
+
+.PHONY: cluster-down
+cluster-down: ## remove the demo cluster of `make cluster`: exactly the containers and network labelled helios.cluster=$(CLUSTER)
+	CLUSTER=$(CLUSTER) deploy/cluster/cluster.sh down
+
+.PHONY: test-cluster
+test-cluster: ## end-to-end test of `make cluster` (test/cluster): deploy through 3 masters, kill a master and an etcd member
+	$(GO) test -count=1 -timeout 10m -v ./test/cluster/
+
 .PHONY: test-rules
 test-rules: ## check and unit-test the Prometheus rules of deploy/prometheus with promtool
 	cd deploy/prometheus && promtool check rules helios-rules.yml && promtool test rules helios-rules.test.yml && promtool check config prometheus.yml
