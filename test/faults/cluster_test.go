@@ -8,9 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/store/storetest"
 	"github.com/helios-go/helios/test/harness"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // Timings of the processes under test: short, so that faults show within seconds.
@@ -228,3 +230,38 @@ func inspect(t testing.TB, format, id string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// loneEtcd is the single etcd member under a fault test, stopped and started again on the
+// same URLs (and data dir, unless the test points cfg.DataDir elsewhere, as a restore does).
+type loneEtcd struct {
+	t   *testing.T
+	cfg store.EmbedConfig
+	run *store.Embedded
+}
+
+// startLoneCluster starts a one-member etcd named name and the test's cluster on it (a
+// client of the etcd; no master or agent yet).
+func startLoneCluster(t *testing.T, name string) (*cluster, *loneEtcd) {
+	t.Helper()
+	bins := harness.BuildBinaries(t)
+	e := &loneEtcd{t: t, cfg: harness.EtcdMembers(t, name, 1)[0]}
+	e.start()
+	t.Cleanup(func() { e.run.Close() })
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.cfg.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return &cluster{t: t, bins: bins, etcd: cli, etcdEP: e.cfg.ClientURL}, e
+}
+
+func (e *loneEtcd) start() {
+	e.t.Helper()
+	run, err := store.StartEmbedded(context.Background(), e.cfg)
+	if err != nil {
+		e.t.Fatalf("start etcd %s on %s: %v", e.cfg.Name, e.cfg.DataDir, err)
+	}
+	e.run = run
+}
+
+func (e *loneEtcd) stop() { e.run.Close() }

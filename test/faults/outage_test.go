@@ -1,15 +1,11 @@
 package faults
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/test/harness"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // outageFor is how long etcd is stopped: the 60 s, many times the agent's lease,
@@ -25,20 +21,7 @@ func TestFaultEtcdStoppedFor60Seconds(t *testing.T) {
 		t.Skip("fault test: stops etcd for 60 s under a master, an agent and containers (run without -short)")
 	}
 	harness.NeedBusybox(t)
-	bins := harness.BuildBinaries(t)
-	cfg := harness.EtcdMembers(t, "outage", 1)[0]
-	etcd, err := store.StartEmbedded(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { etcd.Close() })
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{cfg.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-
-	c := &cluster{t: t, bins: bins, etcd: cli, etcdEP: cfg.ClientURL}
+	c, etcd := startLoneCluster(t, "outage")
 	c.master = c.startMaster("fault-outage", c.etcdEP)
 	host := "fault-outage-" + harness.RunID(t)
 	c.startAgent(host, c.etcdEP)
@@ -48,7 +31,7 @@ func TestFaultEtcdStoppedFor60Seconds(t *testing.T) {
 	ids := c.waitRunning(host, 60*time.Second, "steady", "victim")
 	steadyStarted := inspect(t, "{{.State.StartedAt}}", ids["steady"])
 
-	etcd.Close()
+	etcd.stop()
 	stopped := time.Now()
 	replacement, restartIn := c.killAndWaitReplaced(host, "victim", ids["victim"])
 	t.Logf("figure: killed container replaced %v into the outage; created %v after its exit (restart delay %v)",
@@ -61,9 +44,7 @@ func TestFaultEtcdStoppedFor60Seconds(t *testing.T) {
 		t.Fatalf("steady:1 runs in %q at the end of the outage, want %s", got, ids["steady"])
 	}
 
-	if etcd, err = store.StartEmbedded(context.Background(), cfg); err != nil {
-		t.Fatalf("restart etcd: %v", err)
-	}
+	etcd.start()
 	back := time.Now()
 	after := c.waitRunning(host, 60*time.Second, "steady", "victim")
 	t.Logf("figure: statuses converged %v after etcd came back", time.Since(back).Round(100*time.Millisecond))

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/helios-go/helios/store"
 	"github.com/helios-go/helios/test/harness"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/etcdutl/v3/snapshot"
@@ -34,20 +33,7 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 		t.Skip("fault test: restores etcd from a snapshot under a master, an agent and containers (run without -short)")
 	}
 	harness.NeedBusybox(t)
-	bins := harness.BuildBinaries(t)
-	cfg := harness.EtcdMembers(t, "restore", 1)[0]
-	etcd, err := store.StartEmbedded(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { etcd.Close() })
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{cfg.ClientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-
-	c := &cluster{t: t, bins: bins, etcd: cli, etcdEP: cfg.ClientURL}
+	c, etcd := startLoneCluster(t, "restore")
 	c.master = c.startMaster("fault-restore", c.etcdEP)
 	host := "fault-restore-" + harness.RunID(t)
 	metrics := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
@@ -59,30 +45,28 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	snap := filepath.Join(t.TempDir(), "snapshot.db")
-	if _, err := snapshot.NewV3(zap.NewNop()).Save(ctx, clientv3.Config{Endpoints: []string{cfg.ClientURL}, Logger: zap.NewNop()}, snap); err != nil {
+	if _, err := snapshot.NewV3(zap.NewNop()).Save(ctx, clientv3.Config{Endpoints: []string{etcd.cfg.ClientURL}, Logger: zap.NewNop()}, snap); err != nil {
 		t.Fatalf("snapshot save: %v", err)
 	}
 	c.deploy("after:1", host)
 	ids = c.waitRunning(host, 60*time.Second, "before", "after")
 
-	etcd.Close()
+	etcd.stop()
 	restored := filepath.Join(t.TempDir(), "restored")
 	if err := snapshot.NewV3(zap.NewNop()).Restore(snapshot.RestoreConfig{
 		SnapshotPath:        snap,
-		Name:                cfg.Name,
+		Name:                etcd.cfg.Name,
 		OutputDataDir:       restored,
-		PeerURLs:            []string{cfg.PeerURL},
-		InitialCluster:      cfg.Name + "=" + cfg.PeerURL,
+		PeerURLs:            []string{etcd.cfg.PeerURL},
+		InitialCluster:      etcd.cfg.Name + "=" + etcd.cfg.PeerURL,
 		InitialClusterToken: "etcd-cluster",
 		RevisionBump:        restoreBump,
 		MarkCompacted:       true,
 	}); err != nil {
 		t.Fatalf("snapshot restore: %v", err)
 	}
-	cfg.DataDir = restored
-	if etcd, err = store.StartEmbedded(context.Background(), cfg); err != nil {
-		t.Fatalf("start etcd on the restored data dir: %v", err)
-	}
+	etcd.cfg.DataDir = restored
+	etcd.start()
 	back := time.Now()
 
 	// The agent notices, and holds back the removal of after:1's container pass after pass
