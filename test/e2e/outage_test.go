@@ -60,7 +60,16 @@ func TestEtcdOutageOf30Seconds(t *testing.T) {
 	var replacement string
 	harness.Eventually(t, 20*time.Second, func() error {
 		for _, id := range containersOf(t, host, "victim:1") {
-			if id != victim && dockerInspect(t, "{{.State.Running}}", id) == "true" {
+			if id == victim {
+				continue
+			}
+			// Listed, then inspected: the agent acts in between, so a container may be gone
+			// by now; the next poll sees what replaced it.
+			out, err := exec.Command("docker", "inspect", "--format", "{{.State.Running}}", id).CombinedOutput()
+			if err != nil {
+				return errorf("container %s of victim:1 vanished while inspected: %v: %s", id, err, out)
+			}
+			if strings.TrimSpace(string(out)) == "true" {
 				replacement = id
 				return nil
 			}
