@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,9 +158,19 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 	m := harness.StartMaster(t, harness.WithTokens(map[string]model.Principal{
 		adminToken: {User: "ada", Role: model.RoleAdmin},
 	}))
-	for _, h := range []struct{ name, role string }{{"web-1", "web"}, {"web-2", "web"}} {
-		harness.StartHollow(t, harness.Hollow{Name: h.name, Store: m.Store, Labels: map[string]string{"role": h.role}})
+	hollow := map[string]*harness.HollowAgent{}
+	for _, name := range []string{"web-1", "web-2", "web-3"} {
+		hollow[name] = harness.StartHollow(t, harness.Hollow{Name: name, Store: m.Store, Labels: map[string]string{"role": "web"}})
 	}
+	// web-2's health check fails until the test lets it pass: the rolling update below
+	// stays ROLLING_OUT, half done, for as long as the test looks at it.
+	var web2Healthy atomic.Bool
+	hollow["web-2"].Runtime.SetExec(func(string, []string) (int, error) {
+		if web2Healthy.Load() {
+			return 0, nil
+		}
+		return 1, nil
+	})
 	var created model.CreateJobResponse
 	call(t, m.URL, "POST", "/jobs", model.Job{ID: "web:1", Image: "busybox", Command: []string{"httpd", "-f"}}, &created)
 	id := string(created.ID)
@@ -211,10 +222,11 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 		t.Errorf("host web-1 shows %q running tasks, want 1", running)
 	}
 	// A rolling update through the page: it asks first (answered yes here), then the group's
-	// progress bar follows the rollout.
+	// progress bar follows the rollout: held on web-2, whose health check fails, then done.
 	call(t, m.URL, "POST", "/deployment-group", model.DeploymentGroup{Name: "web", HostSelectors: []model.HostSelector{{Label: "role", Operator: model.OpEquals, Operand: []string{"web"}}}}, nil)
 	var v2 model.CreateJobResponse
-	call(t, m.URL, "POST", "/jobs", model.Job{ID: "web:2", Image: "busybox", Command: []string{"httpd", "-f"}}, &v2)
+	call(t, m.URL, "POST", "/jobs", model.Job{ID: "web:2", Image: "busybox", Command: []string{"httpd", "-f"},
+		HealthCheck: &model.HealthCheck{Type: "exec", Command: []string{"true"}}}, &v2)
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true, true`)); err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +235,25 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#ru-group`), "web"),
 		chromedp.SendKeys(chromedp.CSS(`#ru-job`), string(v2.ID)),
 		chromedp.Click(chromedp.CSS(`#rolling-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr.task[data-job=%q][data-host="web-1"] .badge.RUNNING`, v2.ID))),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr.task[data-job=%q][data-host="web-2"] .badge.HEALTHCHECKING`, v2.ID))),
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-group="web"] .badge.ROLLING_OUT`)),
+	)
+	keep(t, screenshot(t, ctx, shots, "3-rolling-out"))
+	progress, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](
+		`(() => { const p = document.querySelector('tr[data-group="web"] progress'); return [p.value, p.max]; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(progress) != 2 || progress[0] <= 0 || progress[0] >= progress[1] {
+		t.Errorf("the group's progress bar during the rollout shows %v (value, max): want part done", progress)
+	}
+	web2Healthy.Store(true)
+	steps(t, ctx, shots, "rolled-out",
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-group="web"] .badge.DONE`)),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr.task[data-job=%q][data-host="web-2"] .badge.RUNNING`, v2.ID))),
 	)
-	keep(t, screenshot(t, ctx, shots, "3-rolled-out"))
+	keep(t, screenshot(t, ctx, shots, "4-rolled-out"))
 
 	// The deployment went through the API with the token's user.
 	var st model.JobStatus

@@ -25,6 +25,13 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// shortId shortens a job id's hash for a narrow column (name:version:12345678); the full
+// id stays in the cell's title.
+function shortId(id) {
+  const parts = (id || "").split(":");
+  return parts.length === 3 ? parts[0] + ":" + parts[1] + ":" + parts[2].slice(0, 8) : id || "";
+}
+
 function badge(word) { return el("span", { class: "badge state " + word }, word); }
 
 function showError(msg) { $("error").textContent = msg || ""; }
@@ -145,9 +152,9 @@ function renderHosts() {
     const load = h.hostInfo ? h.hostInfo.loadAvg.toFixed(2) + " / " + h.hostInfo.cpus + " cpu" : "";
     body.append(el("tr", { "data-host": name },
       el("td", {}, name),
-      el("td", {}, badge(h.status === "UP" ? "up" : "down"), " ", h.status),
+      el("td", { class: "nowrap" }, badge(h.status === "UP" ? "up" : "down"), " ", h.status),
       el("td", {}, ...labels),
-      el("td", {}, load),
+      el("td", { class: "nowrap" }, load),
       el("td", { class: "deployed" }, Object.keys(h.jobs || {}).length),
       el("td", { class: "running" }, statuses.filter((s) => s.state === "RUNNING").length)));
   }
@@ -158,13 +165,14 @@ function renderGroups() {
   body.replaceChildren();
   for (const name of Object.keys(state.groups).sort()) {
     const g = state.groups[name];
+    const jobId = g.deploymentGroup ? g.deploymentGroup.jobId || "" : "";
     const count = g.taskCount || 0;
     const done = g.status === "DONE" ? count : (g.taskIndex || 0);
     const bar = el("progress", { max: String(Math.max(count, 1)), value: String(done) });
     const stop = el("button", { class: "danger", onclick: () => act(`stop the rollout of group ${name}?`, "POST", "/deployment-group/" + enc(name) + "/stop") }, "stop rollout");
     body.append(el("tr", { "data-group": name },
       el("td", {}, name),
-      el("td", { class: "id" }, g.deploymentGroup ? g.deploymentGroup.jobId || "" : ""),
+      el("td", { class: "id", title: jobId }, shortId(jobId)),
       el("td", {}, badge(g.status || "")),
       el("td", {}, bar, ` ${done}/${count}`, g.error ? el("div", { class: "error" }, g.error) : null),
       el("td", {}, g.status === "ROLLING_OUT" ? stop : null)));
