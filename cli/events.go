@@ -79,6 +79,7 @@ func (c *eventCursor) fresh(ev model.ClusterEvent) bool {
 // one whose revisions are compacted away starts again from now, after warn says so.
 func (c *client) followEvents(ctx context.Context, from int64, fn func(model.ClusterEvent), warn func(string)) error {
 	var cur eventCursor
+	reopen := c.reopener()
 	for {
 		query := url.Values{}
 		switch {
@@ -89,6 +90,7 @@ func (c *client) followEvents(ctx context.Context, from int64, fn func(model.Clu
 		}
 		var final *model.ClusterEvent
 		err := c.stream(ctx, "/events", query, func(line []byte) error {
+			reopen.line()
 			var ev model.ClusterEvent
 			if err := json.Unmarshal(line, &ev); err != nil {
 				return fmt.Errorf("decode event %q: %w", line, err)
@@ -118,10 +120,8 @@ func (c *client) followEvents(ctx context.Context, from int64, fn func(model.Clu
 		default:
 			c.log("event stream ended, reconnecting: %v", err)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(c.retryDelay(0)):
+		if err := reopen.wait(ctx); err != nil {
+			return err
 		}
 	}
 }

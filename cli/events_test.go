@@ -88,3 +88,54 @@ func TestClusterEventPrinter(t *testing.T) {
 		t.Fatalf("got:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// With two masters, a stream cut by a master that goes away resumes on the other at once,
+// from the last revision seen: the retry delay (an hour here) is not waited.
+func TestFollowEventsFailsOverToTheNextMasterAtOnce(t *testing.T) {
+	e := func(rev int64, host string) string {
+		b, _ := json.Marshal(model.ClusterEvent{Revision: rev, Type: model.EventHostUp, Host: host})
+		return string(b) + "\n"
+	}
+	froms1, froms2 := make(chan string, 10), make(chan string, 10)
+	dying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		froms1 <- r.URL.Query().Get("fromRevision")
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		fmt.Fprint(w, e(5, "a")) // one event, then the master dies
+	}))
+	t.Cleanup(dying.Close)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		froms2 <- r.URL.Query().Get("fromRevision")
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		fmt.Fprint(w, e(5, "a")+e(6, "b"))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(other.Close)
+	c := testClient(dying.URL, other.URL)
+	if err := c.resolve(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.retryDelay = func(int) time.Duration { return time.Hour }
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var hosts []string
+	err := c.followEvents(ctx, 0, func(ev model.ClusterEvent) {
+		hosts = append(hosts, ev.Host)
+		if len(hosts) == 2 {
+			cancel()
+		}
+	}, func(w string) { t.Errorf("warning: %s", w) })
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("followEvents: %v after %v, want the two events and no wait", err, hosts)
+	}
+	if strings.Join(hosts, ",") != "a,b" {
+		t.Errorf("events: %v, want a,b (the repeat of a dropped)", hosts)
+	}
+	if from := <-froms1; from != "" {
+		t.Errorf("first stream fromRevision=%q, want none", from)
+	}
+	if from := <-froms2; from != "5" {
+		t.Errorf("failover stream fromRevision=%q, want 5", from)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/helios-go/helios/model"
 )
@@ -94,8 +93,10 @@ func (c *client) promoteGroup(ctx context.Context, name string) (*model.RollingU
 // one handled is skipped, so fn sees each change once.
 func (c *client) watchGroup(ctx context.Context, name string, fn func(*model.DeploymentGroupStatusResponse) error) error {
 	var last []byte
+	reopen := c.reopener()
 	for {
 		err := c.stream(ctx, groupPath(name, "/watch"), nil, func(line []byte) error {
+			reopen.line()
 			if string(line) == string(last) {
 				return nil
 			}
@@ -125,10 +126,8 @@ func (c *client) watchGroup(ctx context.Context, name string, fn func(*model.Dep
 			return err // no master could be reached in time, or one refused
 		}
 		c.log("deployment group watch stream ended, reconnecting: %v", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(c.retryDelay(0)):
+		if err := reopen.wait(ctx); err != nil {
+			return err
 		}
 	}
 }

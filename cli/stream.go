@@ -76,7 +76,8 @@ func (e stopWatch) Error() string { return e.err.Error() }
 // breaks or goes silent is reopened from where it stopped: with since, and seen skipping
 // what was handled already. Opening retries unreachable masters like any call.
 func (c *client) watchEvents(ctx context.Context, id model.JobID, hosts []string, seen *seenEvents, fn func(model.TaskStatusEvent) error) error {
-	for attempt := 0; ; attempt++ {
+	reopen := c.reopener()
+	for {
 		query := url.Values{}
 		for _, h := range hosts {
 			query.Add("host", h)
@@ -85,6 +86,7 @@ func (c *client) watchEvents(ctx context.Context, id model.JobID, hosts []string
 			query.Set("since", strconv.FormatInt(ms, 10))
 		}
 		err := c.stream(ctx, "/jobs/"+url.PathEscape(string(id))+"/watch", query, func(line []byte) error {
+			reopen.line()
 			var ev model.TaskStatusEvent
 			if err := json.Unmarshal(line, &ev); err != nil {
 				return fmt.Errorf("decode event %q: %w", line, err)
@@ -108,10 +110,8 @@ func (c *client) watchEvents(ctx context.Context, id model.JobID, hosts []string
 			return err // the master refused (404), or none could be reached in time
 		}
 		c.log("watch stream ended, reconnecting: %v", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(c.retryDelay(0)):
+		if err := reopen.wait(ctx); err != nil {
+			return err
 		}
 	}
 }
