@@ -207,10 +207,13 @@ func (r *runner) commands() []*ucli.Command {
 		{
 			Name:        "accept-restore",
 			Usage:       "let hosts' agents converge after etcd was restored from a snapshot",
-			ArgsUsage:   "<host>...",
-			UsageText:   "helios accept-restore <host>...\n\n   helios accept-restore web1 web2",
-			Description: "After etcd is restored from an older snapshot, each agent keeps every container running and removes, stops or replaces none (helios_agent_restore_suspected is 1). This accepts etcd's desired state for the hosts: their agents then converge to it, removing the containers of jobs deployed after the snapshot. See docs/operations.md.",
-			Action:      r.acceptRestore,
+			ArgsUsage:   "<host>... | --all",
+			UsageText:   "helios accept-restore <host>... | --all\n\n   helios accept-restore web1 web2\n   helios accept-restore --all",
+			Description: "After etcd is restored from an older snapshot, each agent keeps every container running and removes, stops or replaces none (helios_agent_restore_suspected is 1). This accepts etcd's desired state for the hosts: their agents then converge to it, removing the containers of jobs deployed after the snapshot. --all accepts it for every registered host (a host that suspected nothing is unaffected). See docs/operations.md.",
+			Flags: []ucli.Flag{
+				&ucli.BoolFlag{Name: "all", Usage: "every registered host, instead of the hosts named"},
+			},
+			Action: r.acceptRestore,
 		},
 		{
 			Name:        "masters",

@@ -205,6 +205,10 @@ func TestHostsRegisterDeregister(t *testing.T) {
 	r = x.fail("accept-restore", "h3")
 	mustContain(t, "accept-restore", r.out, "h3: failed: NOT_FOUND (host h3 not found)")
 	x.fail("accept-restore")
+	r = x.fail("accept-restore", "h1", "--all")
+	mustContain(t, "accept-restore h1 --all", r.err, "name hosts or give --all, not both")
+	r = x.ok("accept-restore", "--all")
+	wantText(t, r.out, "Accepting the restored desired state of h1\nh1: done\nAccepting the restored desired state of h2\nh2: done")
 	r = x.ok("deregister", "h1", "--yes")
 	wantText(t, r.out, "Deregistering host h1\nh1: done")
 	x.stdin = "y\n"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/helios-go/helios/model"
@@ -195,23 +196,49 @@ func (r *runner) deregister(c *ucli.Context) error {
 // snapshot restore (docs/operations.md, "Restoring etcd from a snapshot").
 func (r *runner) acceptRestore(c *ucli.Context) error {
 	pos, _, _ := positionals(c)
-	if len(pos) == 0 {
-		return usagef("expected one or more hosts: <host>...")
+	all := c.Bool("all")
+	switch {
+	case all && len(pos) > 0:
+		return usagef("--all accepts for every host: name hosts or give --all, not both")
+	case !all && len(pos) == 0:
+		return usagef("expected one or more hosts: <host>..., or --all")
 	}
 	cl, err := r.api(c)
 	if err != nil {
 		return err
 	}
-	hosts, err := cl.resolveHosts(c.Context, pos)
+	var hosts []string
+	if all {
+		hosts, err = cl.hosts(c.Context, "", nil)
+	} else {
+		hosts, err = cl.resolveHosts(c.Context, pos)
+	}
 	if err != nil {
 		return err
 	}
+	// A fleet's worth of hosts: several requests in flight, answers printed in order.
+	type answer struct {
+		resp *model.HostAcceptRestoreResponse
+		err  error
+	}
+	answers := make([]answer, len(hosts))
+	sem := make(chan struct{}, statusRequestsInFlight)
+	var wg sync.WaitGroup
+	for i, host := range hosts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			answers[i].resp, answers[i].err = cl.acceptRestore(c.Context, host)
+		}()
+	}
+	wg.Wait()
 	failed := false
-	for _, host := range hosts {
-		resp, err := cl.acceptRestore(c.Context, host)
-		if err != nil {
-			return err
+	for i, host := range hosts {
+		if answers[i].err != nil {
+			return answers[i].err
 		}
+		resp := answers[i].resp
 		if err := r.hostAnswer("Accepting the restored desired state of "+host, host, resp.Status, resp.Message, resp); err != nil {
 			failed = true
 		}
