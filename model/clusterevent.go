@@ -66,6 +66,14 @@ const (
 	EventStreamReset ClusterEventType = "STREAM_RESET"
 )
 
+// ClusterEventTypes is every event type, for metrics that start each type's series at zero.
+func ClusterEventTypes() []ClusterEventType {
+	return []ClusterEventType{EventJobCreated, EventJobRemoved, EventDeployed, EventUndeployed, EventGoalChanged,
+		EventTaskState, EventHostUp, EventHostDown, EventHostRegistered, EventHostDeregistered, EventGroupCreated,
+		EventGroupRemoved, EventGroupStatus, EventMasterUp, EventMasterDown, EventStreamCut, EventStreamCompacted,
+		EventStreamReset}
+}
+
 // Terminal tells whether t is a STREAM_* event, the last line of a stream.
 func (t ClusterEventType) Terminal() bool {
 	return t == EventStreamCut || t == EventStreamCompacted || t == EventStreamReset

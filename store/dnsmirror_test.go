@@ -108,7 +108,7 @@ func TestMirrorWritesARecordPerEndpointAndMaster(t *testing.T) {
 		t.Fatalf("master record %s = %q", masterKey, recs[masterKey])
 	}
 	// A second pass with nothing changed writes nothing.
-	if res, err := st.MirrorDNS(ctx, l, "/skydns", 5*time.Second); err != nil || res != (store.MirrorResult{}) {
+	if res, err := st.MirrorDNS(ctx, l, "/skydns", 5*time.Second); err != nil || res.Puts+res.Deletes != 0 {
 		t.Fatalf("second MirrorDNS = %+v, %v; want nothing written", res, err)
 	}
 }
@@ -204,15 +204,23 @@ func TestWithdrawWaitsUntilTheLeaderRemovedTheRecord(t *testing.T) {
 	if _, err := st.MirrorDNS(ctx, l, "", time.Second); err != nil {
 		t.Fatal(err)
 	}
-	// The leader's mirror, driven by PokeDiscovery as the controller drives it.
+	// The leader's mirror, driven by its watch as the controller drives it.
 	mctx, stop := context.WithCancel(ctx)
 	defer stop()
-	pokes := st.PokeDiscovery(mctx)
+	m := st.NewDNSMirror("", time.Second)
+	mirrored := make(chan struct{})
 	go func() {
-		for range pokes {
-			_, _ = st.MirrorDNS(mctx, l, "", time.Second)
+		defer close(mirrored)
+		defer m.Close()
+		for mctx.Err() == nil {
+			_, _ = m.Pass(mctx, l)
+			select {
+			case <-m.Changed():
+			case <-mctx.Done():
+			}
 		}
 	}()
+	defer func() { stop(); <-mirrored }()
 	if err := reg.Withdraw(ctx, je.JobID, 20*time.Second); err != nil {
 		t.Fatalf("Withdraw = %v, want the record gone", err)
 	}

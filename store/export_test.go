@@ -18,3 +18,18 @@ func (s *Store) PutKeysGuarded(ctx context.Context, l *Leadership, prefix string
 		return c, nil
 	})
 }
+
+// WatchFrom restarts the mirror's endpoint watch at rev, as if it had fallen that far
+// behind: it lets the tests make the watch meet etcd's compaction.
+func (m *DNSMirror) WatchFrom(ctx context.Context, rev int64) {
+	m.Close()
+	m.mu.Lock()
+	gen := m.gen
+	m.mu.Unlock()
+	wctx, cancel := context.WithCancel(ctx)
+	m.stopWatch, m.watchDone = cancel, make(chan struct{})
+	go func() {
+		defer close(m.watchDone)
+		m.follow(wctx, gen, rev)
+	}()
+}

@@ -77,17 +77,9 @@ func ownedBy(value []byte, root string) bool {
 // MasterSource is the source of a master's own record.
 func MasterSource(name string) string { return "master:" + name }
 
-// desiredRecords is every record the mirror should hold, by key: one per endpoint the
-// agents publish (endpoints by host) and one per live master that has a DNS entry.
-func desiredRecords(path, root string, ttl uint32, endpoints map[string][]model.JobEndpoints, masters []model.MasterInfo) map[string]string {
+// masterRecords is the record of every live master that has a DNS entry, by key.
+func masterRecords(path, root string, ttl uint32, masters []model.MasterInfo) map[string]string {
 	out := map[string]string{}
-	for host, jes := range endpoints {
-		for _, je := range jes {
-			for _, ep := range je.Endpoints {
-				out[SkyDNSRecordKey(path, host, ep)] = skyDNSValue(root, host, ep, ttl)
-			}
-		}
-	}
 	for _, m := range masters {
 		if m.DNS != nil {
 			src := MasterSource(m.Name)

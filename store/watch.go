@@ -97,7 +97,7 @@ func (s *Store) watchFrom(ctx context.Context, prefix string, rev int64, onEvent
 	for wr := range s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev)) {
 		if wr.CompactRevision != 0 {
 			s.metrics.failed("watch")
-			return delivered, fmt.Errorf("watch %s from revision %d: compacted at %d", prefix, rev, wr.CompactRevision)
+			return delivered, fmt.Errorf("watch %s from revision %d: compacted at %d: %w", prefix, rev, wr.CompactRevision, ErrCompacted)
 		}
 		if err := wr.Err(); err != nil {
 			s.metrics.failed("watch")

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -164,6 +165,13 @@ func newServer(cfg Config) (*server, error) {
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Events != nil && cfg.Registerer != nil {
+		for _, c := range cfg.Events.m.collectors() {
+			if err := cfg.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("api: register event stream metrics: %w", err)
+			}
+		}
 	}
 	s := &server{
 		cfg:     cfg,

@@ -41,6 +41,7 @@ type EventsConfig struct {
 type Events struct {
 	cfg   EventsConfig
 	log   *zap.Logger
+	m     *eventMetrics // registered by the API the hub serves (New)
 	ready chan struct{} // closed once the watch knows where it starts
 
 	mu      sync.Mutex
@@ -67,7 +68,7 @@ func NewEvents(cfg EventsConfig) *Events {
 	if cfg.SubscriberBuffer <= 0 {
 		cfg.SubscriberBuffer = DefaultSubscriberBuffer
 	}
-	return &Events{cfg: cfg, log: cfg.Logger, ready: make(chan struct{}), subs: map[*subscriber]struct{}{}}
+	return &Events{cfg: cfg, log: cfg.Logger, m: newEventMetrics(), ready: make(chan struct{}), subs: map[*subscriber]struct{}{}}
 }
 
 // Run watches until ctx ends. A broken watch resumes from the revision it reached; one
@@ -81,6 +82,7 @@ func (h *Events) Run(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	h.reached, h.floor, h.lastRev = rev, rev, rev
+	h.m.revision.Set(float64(rev))
 	h.mu.Unlock()
 	close(h.ready)
 	for {
@@ -99,6 +101,9 @@ func (h *Events) Run(ctx context.Context) error {
 			}
 			h.mu.Lock()
 			h.ring, h.reached, h.floor, h.lastRev, h.nextIdx = nil, rev, rev, rev, 0
+			h.m.buffered.Set(0)
+			h.m.revision.Set(float64(rev))
+			h.m.resets.Inc()
 			h.mu.Unlock()
 			h.cutAll(model.EventStreamReset, fmt.Sprintf("the master's event watch lost its place (%v); resume to learn what is gone", err))
 			continue
@@ -137,10 +142,13 @@ func (h *Events) publish(changes []model.KeyChange, reached int64) {
 		h.floor = h.ring[over-1].Revision
 		h.ring = append([]model.ClusterEvent(nil), h.ring[over:]...)
 	}
+	h.m.buffered.Set(float64(len(h.ring)))
+	h.m.revision.Set(float64(h.reached))
 	for sub := range h.subs {
 		for _, ev := range evs {
 			if !sub.offer(ev) {
 				h.cuts++
+				h.m.slowCuts.Inc()
 				delete(h.subs, sub)
 				break
 			}

@@ -60,8 +60,12 @@ func (s *server) clusterEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	if shared {
 		defer hub.unsubscribe(sub)
+		if from != 0 {
+			hub.m.resumes.WithLabelValues(resumeBuffer).Inc()
+		}
 	} else {
 		if err := hub.cfg.Store.CheckRevision(r.Context(), from); errors.Is(err, store.ErrCompacted) {
+			hub.m.resumes.WithLabelValues(resumeCompacted).Inc()
 			writeJSON(w, http.StatusGone, model.ErrorResponse{Status: statusRevisionCompacted,
 				Message: fmt.Sprintf("revision %d is compacted in etcd: start again without fromRevision", from)})
 			return
@@ -69,6 +73,7 @@ func (s *server) clusterEvents(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		hub.m.resumes.WithLabelValues(resumeWatch).Inc()
 	}
 	ctx, st, done, err := s.openStream(w, r)
 	if err != nil {
@@ -77,6 +82,8 @@ func (s *server) clusterEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	hub.m.streams.Inc()
+	defer hub.m.streams.Dec()
 	ownDone := make(chan struct{})
 	if shared {
 		close(ownDone)
@@ -95,9 +102,11 @@ func (s *server) clusterEvents(w http.ResponseWriter, r *http.Request) {
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()
 	var out []byte
+	var types []model.ClusterEventType // of the events in out, counted once written
 	add := func(ev model.ClusterEvent) {
 		line, _ := json.Marshal(ev) // a ClusterEvent always encodes
 		out = append(append(out, line...), '\n')
+		types = append(types, ev.Type)
 	}
 	for _, ev := range backlog {
 		add(ev)
@@ -137,10 +146,14 @@ func (s *server) clusterEvents(w http.ResponseWriter, r *http.Request) {
 		if final {
 			add(sub.final)
 		}
-		if err := st.write(out); err != nil || final {
+		err := st.write(out)
+		if err == nil {
+			hub.m.countSent(types)
+		}
+		if err != nil || final {
 			return // the client is gone or stopped reading, or the stream is over
 		}
-		out = out[:0]
+		out, types = out[:0], types[:0]
 	}
 }
 
@@ -157,6 +170,7 @@ func (s *server) ownEventWatch(ctx context.Context, hub *Events, from int64, sub
 			evs, lastRev, next = model.ClusterEventsOf(changes, lastRev, next, hub.cfg.Now().UnixMilli())
 			for _, ev := range evs {
 				if !sub.offer(ev) {
+					hub.m.slowCuts.Inc()
 					cancel() // cut off: the watch has no one to feed
 					return
 				}

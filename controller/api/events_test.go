@@ -15,6 +15,7 @@ import (
 
 	"github.com/helios-go/helios/model"
 	"github.com/helios-go/helios/store"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // withEvents gives the env a running event hub with the given bounds (0: defaults).
@@ -152,6 +153,17 @@ func TestEventsResumeFromTheBufferWithoutGapsOrRepeats(t *testing.T) {
 	if a, b := all.nextEvent(t), resumed.nextEvent(t); seq([]model.ClusterEvent{a}) != seq([]model.ClusterEvent{b}) || a.Host != "h9" {
 		t.Fatalf("live after resume: %s vs %s", seq([]model.ClusterEvent{a}), seq([]model.ClusterEvent{b}))
 	}
+	wantResumes(t, hub, 1, 0, 0)
+}
+
+// wantResumes checks helios_master_event_stream_resumes_total by outcome.
+func wantResumes(t *testing.T, hub *Events, buffer, watch, compacted float64) {
+	t.Helper()
+	for outcome, want := range map[string]float64{resumeBuffer: buffer, resumeWatch: watch, resumeCompacted: compacted} {
+		if got := testutil.ToFloat64(hub.m.resumes.WithLabelValues(outcome)); got != want {
+			t.Errorf("resumes{outcome=%q} = %v, want %v", outcome, got, want)
+		}
+	}
 }
 
 func TestEventsResumeOlderThanTheBufferUsesItsOwnWatch(t *testing.T) {
@@ -175,10 +187,12 @@ func TestEventsResumeOlderThanTheBufferUsesItsOwnWatch(t *testing.T) {
 	if a, b := all.nextEvent(t), resumed.nextEvent(t); seq([]model.ClusterEvent{a}) != seq([]model.ClusterEvent{b}) {
 		t.Fatalf("live after resume: %s vs %s", seq([]model.ClusterEvent{a}), seq([]model.ClusterEvent{b}))
 	}
+	wantResumes(t, hub, 0, 1, 0)
 }
 
 func TestEventsFromACompactedRevisionAreGone(t *testing.T) {
-	e := newEnv(t, withEvents(t, 2, 0, nil))
+	var hub *Events
+	e := newEnv(t, withEvents(t, 2, 0, &hub))
 	all := e.openWatch(e.srv.URL, "/events")
 	e.registerHosts(1, 5)
 	evs := all.events(t, 5)
@@ -195,6 +209,7 @@ func TestEventsFromACompactedRevisionAreGone(t *testing.T) {
 	if got := s.nextEvent(t); seq([]model.ClusterEvent{got}) != seq(evs[4:]) {
 		t.Fatalf("from the buffer after compaction: %+v", got)
 	}
+	wantResumes(t, hub, 1, 0, 1)
 }
 
 func TestEventsBadFromRevision(t *testing.T) {
@@ -295,6 +310,9 @@ func TestEventsSlowReaderIsCutOffWithAMessage(t *testing.T) {
 		truth = append(truth, all.nextEvent(t))
 	}
 	waitFor(t, "the slow client to be cut off", func() bool { return hub.slowCuts() == 1 })
+	if got := testutil.ToFloat64(hub.m.slowCuts); got != 1 {
+		t.Fatalf("helios_master_event_streams_cut_total = %v, want 1", got)
+	}
 	close(w.gate)
 	select {
 	case <-served:
@@ -398,6 +416,9 @@ func TestEventStreamsEndWhenTheirRevisionsAreCompacted(t *testing.T) {
 	}
 	if sub.final.Type != model.EventStreamReset || !strings.Contains(sub.final.Message, "lost its place") {
 		t.Fatalf("final event %+v, want STREAM_RESET", sub.final)
+	}
+	if got := testutil.ToFloat64(hub.m.resets); got != 1 {
+		t.Fatalf("helios_master_event_watch_resets_total = %v, want 1", got)
 	}
 
 	// A stream on its own watch whose revisions get compacted: STREAM_COMPACTED.

@@ -45,7 +45,7 @@ func MasterFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "event-client-buffer", Value: api.DefaultSubscriberBuffer, Usage: "cluster events queued for one GET /events client; one that falls further behind is cut off"},
 		&ucli.DurationFlag{Name: "watch-write-timeout", Value: api.DefaultStreamWriteTimeout, Usage: "a watch client that takes no line within this is cut off"},
 		&ucli.DurationFlag{Name: "dns-ttl", Value: 5 * time.Second, Usage: "DNS TTL of the SkyDNS records the leader writes (docs/discovery.md)"},
-		&ucli.DurationFlag{Name: "dns-resync-interval", Value: 30 * time.Second, Usage: "the leader mirrors DNS records at least this often, besides on every change"},
+		&ucli.DurationFlag{Name: "dns-resync-interval", Value: 30 * time.Second, Usage: "the leader's DNS mirror reads every endpoint and record again at least this often; between, it follows a watch of the endpoints"},
 	}
 }
 
