@@ -133,6 +133,16 @@ func TestDashboardStopsStartsAndUndeploysATask(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds, failing the test after stepTimeout.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(stepTimeout); !cond(); time.Sleep(pollEvery) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, stepTimeout)
+		}
+	}
+}
+
 // heldRollout starts a rollout of group "web" (hosts web-1 and web-2) that stays
 // ROLLING_OUT: its job's exec health check fails until release is called.
 func heldRollout(t *testing.T, m *harness.Master) (id model.JobID, release func()) {
@@ -147,24 +157,23 @@ func heldRollout(t *testing.T, m *harness.Master) (id model.JobID, release func(
 			return 1, nil
 		})
 	}
+	// Both hosts first: a host that joined the group during the rollout would get the job
+	// later, out of the rollout's order.
+	waitFor(t, "web-1 and web-2 up with their labels", func() bool {
+		var st map[string]model.HostStatus
+		call(t, m.URL, "POST", "/hosts/statuses", []string{"web-1", "web-2"}, &st)
+		return len(st) == 2 && st["web-1"].Status == model.HostUp && st["web-2"].Status == model.HostUp &&
+			st["web-1"].Labels["role"] == "web" && st["web-2"].Labels["role"] == "web"
+	})
 	call(t, m.URL, "POST", "/deployment-group", model.DeploymentGroup{Name: "web", HostSelectors: []model.HostSelector{{Label: "role", Operator: model.OpEquals, Operand: []string{"web"}}}}, nil)
 	var created model.CreateJobResponse
 	call(t, m.URL, "POST", "/jobs", model.Job{ID: "svc:1", Image: "busybox", HealthCheck: &model.HealthCheck{Type: "exec", Command: []string{"check"}}}, &created)
 	call(t, m.URL, "POST", "/deployment-group/web/rolling-update", model.RollingUpdateRequest{Job: created.ID}, nil)
 	// The rollout waits on the first host's health check: held there until released.
-	deadline := time.Now().Add(stepTimeout)
-	for {
-		st := groupStatus(t, m.URL, "web")
-		if st.Status == model.GroupRollingOut {
-			if d, ok := deployment(t, m.URL, created.ID, "web-1"); ok && d.Goal == model.GoalStart {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the rollout of web is not under way on web-1: %+v", st)
-		}
-		time.Sleep(pollEvery)
-	}
+	waitFor(t, "the rollout of web under way on web-1", func() bool {
+		d, ok := deployment(t, m.URL, created.ID, "web-1")
+		return ok && d.Goal == model.GoalStart && groupStatus(t, m.URL, "web").Status == model.GroupRollingOut
+	})
 	return created.ID, func() { passing.Store(true) }
 }
 

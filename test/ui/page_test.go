@@ -72,8 +72,12 @@ func signIn(t *testing.T, ctx context.Context, shots, base, token, ready string)
 
 // recordPage replaces the page's confirm with one that records each question and answers
 // window.heliosAnswer, and records every request but the event stream in
-// window.heliosCalls ("METHOD path").
+// window.heliosCalls ("METHOD path"), and counts the events the page logs in
+// window.heliosEvents.
 const recordPage = `(() => {
+  window.heliosEvents = 0;
+  new MutationObserver((ms) => { for (const m of ms) window.heliosEvents += m.addedNodes.length; })
+    .observe(document.getElementById("events"), { childList: true });
   window.heliosAsked = [];
   window.heliosAnswer = false;
   window.confirm = (q) => { window.heliosAsked.push(q); return window.heliosAnswer; };
