@@ -62,14 +62,14 @@ func registerUp(t *testing.T, st *store.Store, from, to int) {
 	}
 }
 
-// createJobs creates jobs app-<from>:1 to app-<to-1>:1 through the API.
-func createJobs(t *testing.T, base string, from, to int) {
+// createJobs creates jobs <prefix>-<from>:1 to <prefix>-<to-1>:1 through the API.
+func createJobs(t *testing.T, base, prefix string, from, to int) {
 	t.Helper()
 	var g errgroup.Group
 	g.SetLimit(writers)
 	for i := from; i < to; i++ {
 		g.Go(func() error {
-			body, err := json.Marshal(model.Job{ID: model.JobID(fmt.Sprintf("app-%03d:1", i)), Image: "busybox"})
+			body, err := json.Marshal(model.Job{ID: model.JobID(fmt.Sprintf("%s-%03d:1", prefix, i)), Image: "busybox"})
 			if err != nil {
 				return err
 			}
@@ -121,7 +121,7 @@ func TestDashboardBigFleet(t *testing.T) {
 	shots := t.TempDir()
 	m := harness.StartMaster(t, harness.WithTokens(authTokens))
 	registerUp(t, m.Store, 0, 300)
-	createJobs(t, m.URL, 0, 200)
+	createJobs(t, m.URL, "app", 0, 200)
 
 	signIn(t, ctx, shots, m.URL, adminToken, `tr[data-host="node-000"]`)
 	steps(t, ctx, shots, "loaded",
@@ -180,12 +180,17 @@ func TestDashboardBigFleet(t *testing.T) {
 	}
 	screenshot(t, ctx, shots, "fleet-more")
 
-	// A storm: 100 hosts and 100 jobs more, 300 events within a few seconds.
+	// A storm: 100 hosts and 100 jobs more, 300 events within a few seconds. The new jobs
+	// (api-*) sort first: the 100 shown become them, fetched live.
 	steps(t, ctx, shots, "record", eval(recordPage))
 	registerUp(t, m.Store, 300, 400)
-	createJobs(t, m.URL, 200, 300)
+	createJobs(t, m.URL, "api", 200, 300)
 	steps(t, ctx, shots, "storm",
-		until(`document.getElementById("summary").textContent === "400/400 hosts up · 300 jobs · 0 groups"`))
+		until(`document.getElementById("summary").textContent === "400/400 hosts up · 300 jobs · 0 groups"`),
+		until(shownJobs+`[0] === "api-200:1" && `+shownJobs+`[99] === "api-299:1"`),
+		until(`!document.getElementById("jobs").textContent.includes("loading")`),
+		until(`document.getElementById("hosts-count").textContent === "showing 100 of 400 hosts"`),
+	)
 	calls := value[[]string](t, ctx, `window.heliosCalls`)
 	events := value[int](t, ctx, `window.heliosEvents`)
 	t.Logf("%d events cost %d requests: %v", events, len(calls), calls)

@@ -92,18 +92,28 @@ $("logout").addEventListener("click", () => {
 // of them): with thousands of jobs the details of all would be thousands of requests.
 
 async function loadHosts() {
-  const names = await api("GET", "/hosts");
-  const statuses = await api("POST", "/hosts/statuses", names || []);
-  state.hosts = statuses || {};
+  const names = (await api("GET", "/hosts")) || [];
+  state.hosts = await hostStatuses(names);
 }
 
-// loadHostStatuses refreshes the named hosts in one request; a host left out of the answer
-// is gone (deregistered).
+// loadHostStatuses refreshes the named hosts; a host left out of the answer is gone
+// (deregistered).
 async function loadHostStatuses(names) {
-  const st = (await api("POST", "/hosts/statuses", names)) || {};
+  const st = await hostStatuses(names);
   for (const n of names) {
     if (st[n]) state.hosts[n] = st[n]; else delete state.hosts[n];
   }
+}
+
+// STATUS_BATCH names per POST /hosts/statuses keep a body under the API's 1 MiB limit
+// even with the longest host names.
+const STATUS_BATCH = 2000;
+
+async function hostStatuses(names) {
+  const batches = [];
+  for (let i = 0; i < names.length; i += STATUS_BATCH) batches.push(names.slice(i, i + STATUS_BATCH));
+  const answers = await Promise.all(batches.map((b) => api("POST", "/hosts/statuses", b)));
+  return Object.assign({}, ...answers.map((a) => a || {}));
 }
 
 async function loadJobs() {
