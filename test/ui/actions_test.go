@@ -56,7 +56,8 @@ func TestDashboardStopsStartsAndUndeploysATask(t *testing.T) {
 	ctx := browser(t)
 	shots := t.TempDir()
 	m := harness.StartMaster(t, harness.WithTokens(authTokens))
-	harness.StartHollow(t, harness.Hollow{Name: "web-1", Store: m.Store})
+	harness.StartHollow(t, harness.Hollow{Name: "web-1", Store: m.Store, Labels: map[string]string{"role": "web"}})
+	waitUp(t, m.URL, "web-1")
 	var created model.CreateJobResponse
 	call(t, m.URL, "POST", "/jobs", model.Job{ID: "web:1", Image: "busybox", Command: []string{"httpd", "-f"}}, &created)
 	id := created.ID
@@ -143,6 +144,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitUp waits until the hollow agents of hosts are registered and UP, with their labels
+// (every host of these tests has some).
+func waitUp(t *testing.T, base string, hosts ...string) {
+	t.Helper()
+	waitFor(t, strings.Join(hosts, " and ")+" up", func() bool {
+		var st map[string]model.HostStatus
+		call(t, base, "POST", "/hosts/statuses", hosts, &st)
+		for _, h := range hosts {
+			if s, ok := st[h]; !ok || s.Status != model.HostUp || len(s.Labels) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // heldRollout starts a rollout of group "web" (hosts web-1 and web-2) that stays
 // ROLLING_OUT: its job's exec health check fails until release is called.
 func heldRollout(t *testing.T, m *harness.Master) (id model.JobID, release func()) {
@@ -159,12 +176,7 @@ func heldRollout(t *testing.T, m *harness.Master) (id model.JobID, release func(
 	}
 	// Both hosts first: a host that joined the group during the rollout would get the job
 	// later, out of the rollout's order.
-	waitFor(t, "web-1 and web-2 up with their labels", func() bool {
-		var st map[string]model.HostStatus
-		call(t, m.URL, "POST", "/hosts/statuses", []string{"web-1", "web-2"}, &st)
-		return len(st) == 2 && st["web-1"].Status == model.HostUp && st["web-2"].Status == model.HostUp &&
-			st["web-1"].Labels["role"] == "web" && st["web-2"].Labels["role"] == "web"
-	})
+	waitUp(t, m.URL, "web-1", "web-2")
 	call(t, m.URL, "POST", "/deployment-group", model.DeploymentGroup{Name: "web", HostSelectors: []model.HostSelector{{Label: "role", Operator: model.OpEquals, Operand: []string{"web"}}}}, nil)
 	var created model.CreateJobResponse
 	call(t, m.URL, "POST", "/jobs", model.Job{ID: "svc:1", Image: "busybox", HealthCheck: &model.HealthCheck{Type: "exec", Command: []string{"check"}}}, &created)
