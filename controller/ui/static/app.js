@@ -406,11 +406,31 @@ async function apply(d) {
   await loadJobDetails(shownJobs().filter((id) => !state.statuses[id]));
 }
 
+// LOG_LINES is how many events the log keeps.
+const LOG_LINES = 200;
+let logLines = [], logTimer = null, eventsSeen = 0;
+
+// logEvent queues an event's line for the log, written at most every 100 ms: scrolling the
+// log makes the browser lay the page out, which once per event made a storm of thousands
+// of events take the page tens of seconds to get through.
+function logEvent(ev) {
+  eventsSeen++;
+  logLines.push(`${ev.type} ${ev.host || ""} ${ev.jobId || ""} ${ev.group || ""} ${ev.payload && ev.payload.state ? ev.payload.state : ""}`);
+  if (logLines.length > LOG_LINES) logLines = logLines.slice(-LOG_LINES);
+  if (logTimer) return;
+  logTimer = setTimeout(() => {
+    logTimer = null;
+    const log = $("events");
+    log.append(...logLines.map((line) => el("li", {}, line)));
+    logLines = [];
+    while (log.children.length > LOG_LINES) log.firstChild.remove();
+    log.scrollTop = log.scrollHeight;
+    $("event-count").textContent = `${eventsSeen} since the page loaded`;
+  }, 100);
+}
+
 function onEvent(ev) {
-  const log = $("events");
-  log.append(el("li", {}, `${ev.type} ${ev.host || ""} ${ev.jobId || ""} ${ev.group || ""} ${ev.payload && ev.payload.state ? ev.payload.state : ""}`));
-  while (log.children.length > 200) log.firstChild.remove();
-  log.scrollTop = log.scrollHeight;
+  logEvent(ev);
   if (ev.type === "JOB_CREATED") dirty.members.set(ev.jobId, true);
   if (ev.type === "JOB_REMOVED") dirty.members.set(ev.jobId, false);
   if (ev.jobId) dirty.jobs.add(ev.jobId);
