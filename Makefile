@@ -39,18 +39,24 @@ image: ## build the container image $(IMAGE): static binaries FROM scratch, clas
 
 CLUSTER       ?= helios-cluster
 CLUSTER_IMAGE ?= helios-cluster:dev
+# The secured layout's CA, certificates, etcd passwords and tokens (0700; cluster-down removes it).
+CLUSTER_DIR   ?= $(BIN)/$(CLUSTER)
+# INSECURE=1 (or CLUSTER_INSECURE=1): the plain layout, etcd in clear text and masters with --insecure.
+CLUSTER_INSECURE ?= $(INSECURE)
 .PHONY: cluster
-cluster: image ## bring up a demo cluster on the local Docker: 3 etcd members, 3 masters, 3 agents in containers (deploy/cluster; docs/operations.md)
+cluster: image ## bring up a demo cluster on the local Docker: 3 etcd members, 3 masters, 3 agents in containers, TLS and authentication (INSECURE=1: none; deploy/cluster; docs/operations.md)
 	CGO_ENABLED=0 $(GO) build -tags '$(GOTAGS)' -trimpath -ldflags '-s -w' -o $(BIN)/image/helios-etcd ./deploy/cluster/etcd
+	$(GO) build -o $(BIN)/helios-cluster-certs ./deploy/cluster/certs
 	DOCKER_BUILDKIT=0 docker build --quiet --build-arg BASE=$(IMAGE) -t $(CLUSTER_IMAGE) -f deploy/cluster/Dockerfile $(BIN)/image
-	CLUSTER=$(CLUSTER) CLUSTER_IMAGE=$(CLUSTER_IMAGE) deploy/cluster/cluster.sh up
+	CLUSTER=$(CLUSTER) CLUSTER_IMAGE=$(CLUSTER_IMAGE) CLUSTER_DIR=$(CLUSTER_DIR) CLUSTER_CERTS=$(BIN)/helios-cluster-certs \
+	  CLUSTER_INSECURE=$(CLUSTER_INSECURE) deploy/cluster/cluster.sh up
 
 .PHONY: cluster-down
-cluster-down: ## remove the demo cluster of `make cluster`: exactly the containers and network labelled helios.cluster=$(CLUSTER)
-	CLUSTER=$(CLUSTER) deploy/cluster/cluster.sh down
+cluster-down: ## remove the demo cluster of `make cluster`: the containers and network labelled helios.cluster=$(CLUSTER), and $(CLUSTER_DIR)
+	CLUSTER=$(CLUSTER) CLUSTER_DIR=$(CLUSTER_DIR) deploy/cluster/cluster.sh down
 
 .PHONY: test-cluster
-test-cluster: ## end-to-end test of `make cluster` (test/cluster): deploy through 3 masters, kill a master and an etcd member
+test-cluster: ## end-to-end test of `make cluster`'s secured layout (test/cluster): deploy through 3 masters, kill a master and an etcd member
 	$(GO) test -count=1 -timeout 10m -v ./test/cluster/
 
 .PHONY: test-rules

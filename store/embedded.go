@@ -30,7 +30,11 @@ type EmbedConfig struct {
 	ClientURL, PeerURL string // e.g. http://127.0.0.1:2379 ; "" = that default
 	// ClientTLS, when set, serves clients over TLS (the client URL must be https); with a CA
 	// file clients must present a certificate signed by it.
-	ClientTLS     TLSFiles
+	ClientTLS TLSFiles
+	// PeerTLS, when set, serves and dials the other members over TLS (the peer URLs must
+	// be https) with this member's certificate; a peer must present a certificate signed by
+	// the CA file (required), so nothing else on the network can join or read the raft log.
+	PeerTLS       TLSFiles
 	UnsafeNoFsync bool // tests only: a crash loses data
 	Logger        *zap.Logger
 	// InitialCluster lists every member of a new cluster as name=peerURL,... ("" = this
@@ -86,10 +90,13 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	ec.AutoCompactionRetention = "1h"
 	ec.UnsafeNoFsync = cfg.UnsafeNoFsync
 	if cfg.ClientTLS.Enabled() {
-		ec.ClientTLSInfo = transport.TLSInfo{
-			CertFile: cfg.ClientTLS.CertFile, KeyFile: cfg.ClientTLS.KeyFile,
-			TrustedCAFile: cfg.ClientTLS.CAFile, ClientCertAuth: cfg.ClientTLS.CAFile != "",
-		}
+		ec.ClientTLSInfo = cfg.ClientTLS.serverInfo()
+	}
+	if err := checkPeerTLS(purl, cfg.PeerTLS); err != nil {
+		return nil, err
+	}
+	if cfg.PeerTLS.Enabled() {
+		ec.PeerTLSInfo = cfg.PeerTLS.serverInfo()
 	}
 	closing := new(atomic.Bool)
 	if cfg.Logger != nil {
@@ -120,6 +127,26 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 		return nil, fmt.Errorf("start embedded etcd: %w", ctx.Err())
 	}
 	return m, nil
+}
+
+// serverInfo is etcd's TLS of a listener serving with these files: a CA file turns on
+// client-certificate authentication.
+func (f TLSFiles) serverInfo() transport.TLSInfo {
+	return transport.TLSInfo{
+		CertFile: f.CertFile, KeyFile: f.KeyFile, TrustedCAFile: f.CAFile, ClientCertAuth: f.CAFile != "",
+	}
+}
+
+// checkPeerTLS refuses a peer URL and peer TLS files that disagree, naming both, before
+// etcd starts: etcd would fail later with a less telling error, or leave the files unused.
+func checkPeerTLS(peer *url.URL, f TLSFiles) error {
+	switch {
+	case peer.Scheme == "https" && (f.CertFile == "" || f.KeyFile == "" || f.CAFile == ""):
+		return fmt.Errorf("etcd peer url %s is https: it needs this member's certificate and key and the peers' CA", peer)
+	case peer.Scheme != "https" && f.Enabled():
+		return fmt.Errorf("etcd peer TLS files given, but the peer url %s is not https", peer)
+	}
+	return nil
 }
 
 // Endpoints are the client URLs to connect to.

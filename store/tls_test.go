@@ -142,3 +142,86 @@ func TestConnectRefusesHalfAClientCertificate(t *testing.T) {
 		t.Fatalf("got %v, want an error naming the missing CA file", err)
 	}
 }
+
+// TestMembersTalkOverPeerTLS starts three members whose peers authenticate each other
+// with certificates of one CA and whose clients use TLS: a write through one member is
+// read back through each of the others, so the raft traffic went over peer TLS.
+func TestMembersTalkOverPeerTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey, caFile, _ := writePair(t, dir, "ca", true, nil, nil)
+	cfgs := make([]store.EmbedConfig, 3)
+	var peers []string
+	for i := range cfgs {
+		name := fmt.Sprintf("p%d", i)
+		_, _, cert, key := writePair(t, dir, name, false, ca, caKey)
+		files := store.TLSFiles{CAFile: caFile, CertFile: cert, KeyFile: key}
+		cfgs[i] = store.EmbedConfig{
+			Name: name, DataDir: filepath.Join(dir, name), UnsafeNoFsync: true,
+			ClientURL: fmt.Sprintf("https://127.0.0.1:%d", freePort(t)),
+			PeerURL:   fmt.Sprintf("https://127.0.0.1:%d", freePort(t)),
+			ClientTLS: store.TLSFiles{CertFile: cert, KeyFile: key}, PeerTLS: files,
+		}
+		peers = append(peers, name+"="+cfgs[i].PeerURL)
+	}
+	members := make([]*store.Embedded, len(cfgs))
+	errs := make([]error, len(cfgs))
+	done := make(chan int)
+	for i := range cfgs {
+		cfgs[i].InitialCluster = strings.Join(peers, ",")
+		go func() {
+			members[i], errs[i] = store.StartEmbedded(context.Background(), cfgs[i])
+			done <- i
+		}()
+	}
+	for range cfgs {
+		<-done
+	}
+	for i, m := range members {
+		if m != nil {
+			t.Cleanup(m.Close)
+		}
+		if errs[i] != nil {
+			t.Fatalf("member %d: %v", i, errs[i])
+		}
+	}
+
+	ctx := context.Background()
+	open := func(m *store.Embedded) *store.Store {
+		st, err := store.Open(ctx, store.ConnectConfig{
+			Endpoints: m.Endpoints(), DialTimeout: 2 * time.Second, TLS: store.TLSFiles{CAFile: caFile},
+		}, store.Config{RequestTimeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	if err := open(members[0]).RegisterHost(ctx, "peer-tls-host", "id1"); err != nil {
+		t.Fatalf("register through member 0: %v", err)
+	}
+	for _, m := range members[1:] {
+		if id, err := open(m).HostID(ctx, "peer-tls-host"); err != nil || id != "id1" {
+			t.Fatalf("host id through %v: %q, %v; want id1", m.Endpoints(), id, err)
+		}
+	}
+}
+
+func TestPeerURLAndPeerTLSMustAgree(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		peer string
+		tls  store.TLSFiles
+		want string
+	}{
+		{"https://127.0.0.1:1", store.TLSFiles{}, "needs this member's certificate and key and the peers' CA"},
+		{"https://127.0.0.1:1", store.TLSFiles{CertFile: "c.pem", KeyFile: "k.pem"}, "the peers' CA"},
+		{"http://127.0.0.1:1", store.TLSFiles{CAFile: "ca.pem"}, "is not https"},
+	} {
+		_, err := store.StartEmbedded(context.Background(), store.EmbedConfig{
+			DataDir: filepath.Join(dir, "etcd"), PeerURL: tc.peer, PeerTLS: tc.tls,
+		})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("peer %s with %+v: %v, want an error containing %q", tc.peer, tc.tls, err, tc.want)
+		}
+	}
+}

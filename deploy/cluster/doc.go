@@ -1,4 +1,6 @@
-// Package cluster holds the tooling of `make cluster` (cluster.sh, and helios-etcd under
-// etcd/): a three-member etcd, three masters and three agents in containers on one Docker
-// engine, for trying a real multi-node layout locally. See docs/operations.md.
+// Package cluster holds the tooling of `make cluster` (cluster.sh, helios-etcd under etcd/
+// and helios-cluster-certs under certs/): a three-member etcd, three masters and three
+// agents in containers on one Docker engine, secured by default (TLS for etcd's clients
+// and peers, etcd users per role, HTTPS and tokens on the API), for trying a real
+// multi-node layout locally. See docs/operations.md.
 package cluster

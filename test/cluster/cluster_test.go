@@ -3,9 +3,12 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,9 +17,12 @@ import (
 	"github.com/helios-go/helios/test/harness"
 )
 
-// The demo cluster survives the loss of one master and one etcd member: the CLI, given
-// the three masters comma-separated, still creates, deploys and reports status, and the
-// job deployed before the failures keeps running in the same container.
+// The demo cluster, in its default secured layout, survives the loss of one master and
+// one etcd member: the CLI, given the three masters comma-separated with the cluster's CA
+// and the admin token `make cluster` made, still creates, deploys and reports status, and
+// the job deployed before the failures keeps running in the same container. The masters
+// refuse requests without a token and plain HTTP; etcd refuses clients without credentials
+// and peers without a certificate of the cluster's CA.
 func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds an image and starts nine containers (run without -short)")
@@ -30,9 +36,10 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id))
 	netPrefix := fmt.Sprintf("10.214.%d", 10+h.Sum32()%240)
+	dir := filepath.Join(t.TempDir(), name)
 	vars := []string{
 		"CLUSTER=" + name, "IMAGE=helios-ct:" + id, "CLUSTER_IMAGE=helios-ct-cluster:" + id,
-		"BIN=" + t.TempDir(), "CLUSTER_NET=" + netPrefix,
+		"BIN=" + t.TempDir(), "CLUSTER_DIR=" + dir, "CLUSTER_NET=" + netPrefix,
 		"CLUSTER_METRICS_BASE=" + strconv.Itoa(harness.FreePort(t)),
 	}
 	t.Cleanup(func() {
@@ -45,9 +52,11 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 		t.Fatalf("make cluster: %v\n%s", err, out)
 	}
 
-	masters := fmt.Sprintf("http://%[1]s.21:5801,http://%[1]s.22:5801,http://%[1]s.23:5801", netPrefix)
+	masters := fmt.Sprintf("https://%[1]s.21:5801,https://%[1]s.22:5801,https://%[1]s.23:5801", netPrefix)
+	caFile := filepath.Join(dir, "pki", "ca.pem")
+	token := strings.TrimSpace(readFile(t, filepath.Join(dir, "admin.token")))
 	cli := func(args ...string) (string, error) {
-		return command("", bins.Path("helios"), append([]string{"-z", masters}, args...)...)
+		return command("", bins.Path("helios"), append([]string{"-z", masters, "--cacert", caFile, "--auth-token", token}, args...)...)
 	}
 	must := func(args ...string) string {
 		t.Helper()
@@ -75,6 +84,9 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 			return nil
 		})
 	}
+	checkSecrets(t, dir)
+	refusesStrangers(t, netPrefix, dir)
+
 	loop := []string{"busybox:latest", "--", "/bin/sh", "-c", "while true; do sleep 1; done"}
 	must(append([]string{"create", "before:1"}, loop...)...)
 	must("deploy", "before:1", agent(1))
@@ -111,6 +123,9 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 		if out, err := command("", "docker", list...); err != nil || strings.TrimSpace(out) != "" {
 			t.Errorf("after make cluster-down, docker %s: %q (err %v), want nothing", strings.Join(list, " "), out, err)
 		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after make cluster-down, %s: %v; want it removed with its secrets", dir, err)
 	}
 }
 

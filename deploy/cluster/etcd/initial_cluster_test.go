@@ -20,6 +20,8 @@ func TestParseInitialCluster(t *testing.T) {
 		{in: "a=tcp://10.0.0.1:2380", self: "a", err: "not http(s)://IP:port"},
 		{in: "a=http://10.0.0.1:2380/x", self: "a", err: "not http(s)://IP:port"},
 		{in: "a=http://10.0.0.1:2380", self: "b", err: `does not list this member "b"`},
+		{in: "a=https://10.0.0.1:2380,b=http://10.0.0.2:2380", self: "a", err: "is http, the others https"},
+		{in: "a=http://u:p@10.0.0.1:2380", self: "a", err: "not http(s)://IP:port"},
 	} {
 		m, err := parseInitialCluster(tc.in, tc.self)
 		switch {

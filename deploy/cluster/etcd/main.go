@@ -1,10 +1,12 @@
 // Command helios-etcd runs one member of the demo cluster's etcd (`make cluster`): the etcd
 // server of the module version Helios builds against, through store's embedded member, so
 // no etcd image has to be pulled. It is demo tooling, not a supported etcd distribution.
+// With https URLs it serves clients and peers over TLS (--cert, --key, --cacert).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -22,20 +24,11 @@ func main() {
 }
 
 func run() error {
-	var cfg store.EmbedConfig
-	flag.StringVar(&cfg.Name, "name", "", "member name")
-	flag.StringVar(&cfg.DataDir, "data-dir", "/var/lib/helios/etcd", "data directory")
-	flag.StringVar(&cfg.ClientURL, "client-url", "", "client URL (an IP: it is also listened on)")
-	flag.StringVar(&cfg.PeerURL, "peer-url", "", "peer URL (an IP: it is also listened on)")
-	flag.StringVar(&cfg.InitialCluster, "initial-cluster", "", "every member as name=http://IP:port,..., this one included")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	cfg, err := parseConfig(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	if cfg.Name == "" {
-		return fmt.Errorf("--name is required")
-	}
-	if _, err := parseInitialCluster(cfg.InitialCluster, cfg.Name); err != nil {
+	if err != nil {
 		return err
 	}
 
