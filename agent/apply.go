@@ -63,7 +63,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, timeout); err != nil && !errors.Is(err, ErrNoSuchContainer) {
 				return err
 			}
-			return a.cfg.Runtime.Remove(ctx, act.ContainerID)
+			return a.remove(ctx, act)
 		}
 		st := a.statusFor(act.JobID, job, rep)
 		st.Goal, st.ContainerID = model.GoalUndeploy, act.ContainerID
@@ -82,7 +82,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 				return err
 			}
 		}
-		if err := a.cfg.Runtime.Remove(ctx, act.ContainerID); err != nil {
+		if err := a.remove(ctx, act); err != nil {
 			return err
 		}
 		return a.deleteStatus(ctx, act.JobID)
@@ -96,7 +96,7 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 			if err := a.cfg.Runtime.Stop(ctx, act.ContainerID, killTimeout(d.Job)); err != nil && !errors.Is(err, ErrNoSuchContainer) {
 				return err
 			}
-			if err := a.cfg.Runtime.Remove(ctx, act.ContainerID); err != nil {
+			if err := a.remove(ctx, act); err != nil {
 				return err
 			}
 			a.m.restarts.Inc()
@@ -129,6 +129,19 @@ func (a *Agent) apply(ctx context.Context, act action, d desiredTask, rep model.
 		return a.withdraw(ctx, act, job)
 	}
 	return fmt.Errorf("unknown action %q", act.Kind)
+}
+
+// remove removes the action's container and logs it. Every container the agent removes goes
+// through here, so each removal is logged once, at info, with the container and why (the
+// action's reason; a restart or a recreate removes too): a container of the host that is gone
+// without such a line was removed by someone else.
+func (a *Agent) remove(ctx context.Context, act action) error {
+	if err := a.cfg.Runtime.Remove(ctx, act.ContainerID); err != nil {
+		return err
+	}
+	a.log.Info("container removed", zap.String("job-id", string(act.JobID)), zap.String("container-id", short(act.ContainerID)),
+		zap.String("action", string(act.Kind)), zap.String("reason", string(act.Reason)))
+	return nil
 }
 
 // start creates and starts a container for the job: CREATING, STARTING, RUNNING, or FAILED.

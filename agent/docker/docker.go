@@ -88,7 +88,10 @@ func (d *Docker) List(ctx context.Context, labels map[string]string) ([]agent.Co
 		// The summary lacks exit codes and times; inspect each. An agent has few containers.
 		c, err := d.Inspect(ctx, s.ID)
 		if errors.Is(err, agent.ErrNoSuchContainer) {
-			continue // removed between list and inspect
+			// Removed between list and inspect, or still being created: Docker 20.10 lists a
+			// container before its create has registered it for inspect. Either way it is
+			// the next listing's; a container being created is its job worker's anyway.
+			continue
 		}
 		if err != nil {
 			return nil, err

@@ -24,6 +24,7 @@ type Runtime struct {
 	pullErr    map[string]error // pull results by image
 	exec       func(id string, cmd []string) (int, error)
 	subs       []*subscriber // open events streams (events.go)
+	hold       *createHold   // the next Create stops halfway (hold.go)
 	// counters a test can read
 	creates, starts, stops, removes, pulls int
 }
@@ -32,6 +33,8 @@ type ctr struct {
 	c    agent.Container
 	spec agent.ContainerSpec
 	done chan struct{} // closed when the container stops running; nil when never started
+	// creating: its Create is held halfway (hold.go): listed, not yet found by id.
+	creating bool
 }
 
 // New returns an empty runtime.
@@ -75,7 +78,7 @@ func copyContainer(c agent.Container) agent.Container {
 }
 
 // Create implements agent.Runtime.
-func (r *Runtime) Create(_ context.Context, spec agent.ContainerSpec) (string, error) {
+func (r *Runtime) Create(ctx context.Context, spec agent.ContainerSpec) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.missing[spec.Image] {
@@ -87,7 +90,7 @@ func (r *Runtime) Create(_ context.Context, spec agent.ContainerSpec) (string, e
 		}
 	}
 	id := newID()
-	r.containers[id] = &ctr{
+	c := &ctr{
 		c: agent.Container{
 			ID: id, Name: spec.Name, Image: spec.Image, Labels: maps.Clone(spec.Labels),
 			Created: r.now(), Ports: append([]agent.PortBinding(nil), spec.Ports...),
@@ -97,13 +100,20 @@ func (r *Runtime) Create(_ context.Context, spec agent.ContainerSpec) (string, e
 		},
 		spec: spec,
 	}
+	r.containers[id] = c
+	if h := r.hold; h != nil {
+		r.hold = nil
+		if err := r.holdLocked(ctx, h, c); err != nil {
+			return "", err
+		}
+	}
 	r.creates++
 	return id, nil
 }
 
 func (r *Runtime) get(id string) (*ctr, error) {
 	c, ok := r.containers[id]
-	if !ok {
+	if !ok || c.creating {
 		return nil, fmt.Errorf("container %s: %w", id, agent.ErrNoSuchContainer)
 	}
 	return c, nil
@@ -156,7 +166,7 @@ func (r *Runtime) Remove(_ context.Context, id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c, ok := r.containers[id]
-	if !ok {
+	if !ok || c.creating {
 		return nil
 	}
 	r.exit(c, 137)

@@ -103,18 +103,36 @@ func waitHostStatus(t *testing.T, bins harness.Binaries, master, host, want stri
 // replaces exited ones) cannot fail a separate inspect.
 func containersOf(t *testing.T, host, job string) []string {
 	t.Helper()
+	var ids []string
+	for _, c := range containerStatesOf(t, host, job) {
+		ids = append(ids, c.id)
+	}
+	return ids
+}
+
+// listedContainer is one line of `docker ps`: a container's id and state (created, running,
+// exited, ...).
+type listedContainer struct{ id, state string }
+
+// containerStatesOf is containersOf with each container's state, from the same `docker ps`.
+// Read so rather than by inspecting a listed container: Docker 20.10 lists a container being
+// created before inspect finds it (agent/fake/hold.go), so such an inspect fails with "No
+// such container" although nothing removed the container.
+func containerStatesOf(t *testing.T, host, job string) []listedContainer {
+	t.Helper()
 	out, err := exec.Command("docker", "ps", "-a", "--no-trunc", "--filter", "label=helios.host="+host,
-		"--format", `{{.ID}} {{.Label "helios.job-id"}}`).Output()
+		"--format", `{{.ID}} {{.State}} {{.Label "helios.job-id"}}`).Output()
 	if err != nil {
 		t.Fatalf("docker ps: %v", err)
 	}
-	var ids []string
+	var cs []listedContainer
 	for _, line := range strings.Split(string(out), "\n") {
-		if id, jobID, ok := strings.Cut(strings.TrimSpace(line), " "); ok && strings.HasPrefix(jobID, job+":") {
-			ids = append(ids, id)
+		f := strings.Fields(line)
+		if len(f) == 3 && strings.HasPrefix(f[2], job+":") {
+			cs = append(cs, listedContainer{id: f[0], state: f[1]})
 		}
 	}
-	return ids
+	return cs
 }
 
 func containerOf(t *testing.T, host, job string) string {

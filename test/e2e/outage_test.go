@@ -13,8 +13,8 @@ import (
 )
 
 // TestEtcdOutageOf30Seconds stops the master and its embedded etcd for 30 s under a running
-// agent: no container is restarted, a container killed meanwhile is restarted, and the
-// statuses in etcd converge once it is back.
+// agent: no container is restarted, a container killed meanwhile is replaced, once (no
+// container of its job comes and goes), and the statuses in etcd converge once it is back.
 func TestEtcdOutageOf30Seconds(t *testing.T) {
 	needDocker(t)
 	needBusybox(t)
@@ -57,26 +57,31 @@ func TestEtcdOutageOf30Seconds(t *testing.T) {
 	if out, err := exec.Command("docker", "kill", victim).CombinedOutput(); err != nil {
 		t.Fatalf("docker kill: %v: %s", err, out)
 	}
+	// Every container of victim:1 seen from here on must be the killed one or its one
+	// replacement: another that came and went would be a container the agent lost.
+	seen := map[string]bool{}
+	see := func() []listedContainer {
+		cs := containerStatesOf(t, host, "victim:1")
+		for _, c := range cs {
+			seen[c.id] = true
+		}
+		return cs
+	}
 	var replacement string
 	harness.Eventually(t, 20*time.Second, func() error {
-		for _, id := range containersOf(t, host, "victim:1") {
-			if id == victim {
-				continue
-			}
-			// Listed, then inspected: the agent acts in between, so a container may be gone
-			// by now; the next poll sees what replaced it.
-			out, err := exec.Command("docker", "inspect", "--format", "{{.State.Running}}", id).CombinedOutput()
-			if err != nil {
-				return errorf("container %s of victim:1 vanished while inspected: %v: %s", id, err, out)
-			}
-			if strings.TrimSpace(string(out)) == "true" {
-				replacement = id
+		for _, c := range see() {
+			if c.id != victim && c.state == "running" {
+				replacement = c.id
 				return nil
 			}
 		}
 		return errorf("the killed container was not replaced while etcd is down")
 	})
-	time.Sleep(time.Until(outageStart.Add(30 * time.Second)))
+	// The outage lasts 30 s; the host's containers are watched meanwhile.
+	for time.Now().Before(outageStart.Add(30 * time.Second)) {
+		see()
+		time.Sleep(500 * time.Millisecond)
+	}
 	if id := containerOf(t, host, "steady:1"); id != steady {
 		t.Fatalf("steady:1 runs in %s after the outage, want the same container %s", id, steady)
 	}
@@ -93,4 +98,14 @@ func TestEtcdOutageOf30Seconds(t *testing.T) {
 		return nil
 	})
 	waitHostStatus(t, bins, url, host, "Up")
+	see()
+	for id := range seen {
+		if id != victim && id != replacement {
+			t.Errorf("container %s of victim:1 came and went: only the killed container %s and its replacement %s should have been seen",
+				id, victim, replacement)
+		}
+	}
+	if ids := containersOf(t, host, "victim:1"); len(ids) != 1 || ids[0] != replacement {
+		t.Errorf("containers of victim:1 after the outage: %v, want only the replacement %s", ids, replacement)
+	}
 }
