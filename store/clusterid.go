@@ -18,33 +18,15 @@ func (s *Store) EnsureClusterID(ctx context.Context, id string) error {
 		return err
 	}
 	key := s.keys.ClusterID()
-	var resp *clientv3.TxnResponse
-	err := s.call(ctx, "cluster-id", func(ctx context.Context) error {
-		var err error
-		resp, err = s.cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-			Then(clientv3.OpPut(key, id)).
-			Else(clientv3.OpGet(key)).
-			Commit()
-		return err
-	})
-	var kvs []*mvccpb.KeyValue
+	kvs, claimed, err := s.claimOnce(ctx, "cluster-id", key, id)
 	switch {
 	case errors.Is(err, ErrPermissionDenied):
-		// An agent's etcd user may read the key but not create it: check only.
-		if kvs, err = s.readOnly(ctx, "cluster-id", key); err != nil {
-			return err
-		}
-		if len(kvs) == 0 {
-			// Not a mismatch: unknown yet. Callers treat it as they treat an outage.
-			return fmt.Errorf("%s is not set and this etcd user may not set it (a master started with --cluster-id %s does): %w", key, id, ErrUnavailable)
-		}
+		// Not a mismatch: unknown yet. Callers treat it as they treat an outage.
+		return fmt.Errorf("%s is not set and this etcd user may not set it (a master started with --cluster-id %s does): %w", key, id, ErrUnavailable)
 	case err != nil:
 		return err
-	case resp.Succeeded:
+	case claimed:
 		return nil
-	default:
-		kvs = resp.Responses[0].GetResponseRange().Kvs
 	}
 	if len(kvs) == 1 && string(kvs[0].Value) == id {
 		return nil
@@ -66,33 +48,16 @@ func (s *Store) EnsureClusterUID(ctx context.Context, proposed string) (string, 
 		return "", err
 	}
 	key := s.keys.ClusterUID()
-	var resp *clientv3.TxnResponse
-	err := s.call(ctx, "cluster-uid", func(ctx context.Context) error {
-		var err error
-		resp, err = s.cli.Txn(ctx).
-			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-			Then(clientv3.OpPut(key, proposed)).
-			Else(clientv3.OpGet(key)).
-			Commit()
-		return err
-	})
-	var kvs []*mvccpb.KeyValue
+	kvs, claimed, err := s.claimOnce(ctx, "cluster-uid", key, proposed)
 	switch {
 	case errors.Is(err, ErrPermissionDenied):
 		// An agent's etcd user may read the key but not create it: the leader creates it
 		// (controller's maintainKeys). Until then the caller retries as during an outage.
-		if kvs, err = s.readOnly(ctx, "cluster-uid", key); err != nil {
-			return "", err
-		}
-		if len(kvs) == 0 {
-			return "", fmt.Errorf("%s does not exist yet and this etcd user may not create it; the masters' leader creates it: %w", key, ErrUnavailable)
-		}
+		return "", fmt.Errorf("%s does not exist yet and this etcd user may not create it; the masters' leader creates it: %w", key, ErrUnavailable)
 	case err != nil:
 		return "", err
-	case resp.Succeeded:
+	case claimed:
 		return proposed, nil
-	default:
-		kvs = resp.Responses[0].GetResponseRange().Kvs
 	}
 	if len(kvs) != 1 || len(kvs[0].Value) == 0 {
 		return "", fmt.Errorf("%s is empty: %w", key, ErrConflict)
@@ -100,11 +65,34 @@ func (s *Store) EnsureClusterUID(ctx context.Context, proposed string) (string, 
 	return string(kvs[0].Value), nil
 }
 
-// readOnly reads one key, for the checks a process without write permission makes instead.
-func (s *Store) readOnly(ctx context.Context, op, key string) ([]*mvccpb.KeyValue, error) {
+// claimOnce returns key's value (kvs), or creates it with value when it does not exist
+// (claimed). It reads first: the key is nearly always there already, and an agent's etcd
+// user may read it but not write it, so a create-if-absent tried first would be refused
+// at every start (and etcd's client logs each refusal as a warning). A key still absent
+// that this user may not create answers ErrPermissionDenied.
+func (s *Store) claimOnce(ctx context.Context, op, key, value string) (kvs []*mvccpb.KeyValue, claimed bool, err error) {
 	resp, err := s.get(ctx, op, key)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return resp.Kvs, nil
+	if len(resp.Kvs) > 0 {
+		return resp.Kvs, false, nil
+	}
+	var txn *clientv3.TxnResponse
+	err = s.call(ctx, op, func(ctx context.Context) error {
+		var err error
+		txn, err = s.cli.Txn(ctx).
+			If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, value)).
+			Else(clientv3.OpGet(key)).
+			Commit()
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if txn.Succeeded {
+		return nil, true, nil
+	}
+	return txn.Responses[0].GetResponseRange().Kvs, false, nil // claimed by another meanwhile
 }
