@@ -136,3 +136,12 @@ const HiddenToken = "<hidden: ask an admin>"
 
 // HeaderJobToken carries a job's token (the original's ?token= is still read).
 const HeaderJobToken = "Helios-Job-Token"
+
+// WhoAmI answers GET /auth/whoami: who the master takes the caller for. Without
+// authentication configured every caller may do everything: Authenticated is false and
+// Role is admin.
+type WhoAmI struct {
+	User          string `json:"user"`
+	Role          Role   `json:"role"`
+	Authenticated bool   `json:"authenticated"`
+}

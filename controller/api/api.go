@@ -223,6 +223,7 @@ func newServer(cfg Config) (*server, error) {
 	s.handleStream("GET /events", s.clusterEvents)
 	s.handle("GET /masters", s.listMasters)
 	s.handle("GET /version", s.version)
+	s.handle("GET /auth/whoami", s.whoami)
 	s.handle(uiRoute, ui.Handler().ServeHTTP)
 	if cfg.Gatherer != nil {
 		s.routes["GET /metrics"] = true

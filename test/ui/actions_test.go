@@ -237,6 +237,11 @@ func TestDashboardReaderCannotAct(t *testing.T) {
 	group, row := `tr[data-group="web"]`, taskRow(id, "web-1")
 
 	signIn(t, ctx, shots, m.URL, readerToken, row+` button.stop`)
+	// The page says who it is signed in as, and greys out what a reader may not do.
+	steps(t, ctx, shots, "who", until(`document.getElementById("who").textContent === "rita (reader)"`))
+	if o := value[string](t, ctx, `getComputedStyle(document.querySelector('`+row+` button.stop')).opacity`); o == "1" {
+		t.Errorf("a reader's stop button is not greyed out (opacity %s)", o)
+	}
 	steps(t, ctx, shots, "record", eval(recordPage), answer(true),
 		chromedp.WaitVisible(chromedp.CSS(group+` .badge.ROLLING_OUT`)))
 

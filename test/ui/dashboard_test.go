@@ -184,6 +184,7 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-host="web-2"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#live.live`)),
 		chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`#deploy-job option[value=%q]`, id))),
+		until(`document.getElementById("who").textContent === "ada (admin)"`),
 	)
 	screenshot(t, ctx, shots, "1-loaded")
 

@@ -490,6 +490,22 @@ function start() {
   if (!started) { started = true; follow(); }
   dirty.all = true;
   kick(0);
+  whoami();
+}
+
+// whoami shows who the master takes this tab for, and greys out the actions a reader may
+// not take (they stay clickable: the API's refusal, shown on the page, is the authority).
+async function whoami() {
+  try {
+    const me = await api("GET", "/auth/whoami");
+    $("who").textContent = me.authenticated ? `${me.user} (${me.role})` : "";
+    document.body.dataset.role = me.role;
+    for (const b of document.querySelectorAll("#deploy-button, #rolling-form button")) {
+      b.title = me.role === "reader" ? `${me.user} (reader) may not: it needs the deployer role` : "";
+    }
+  } catch (e) {
+    if (!(e instanceof AuthNeeded)) showError(e.message);
+  }
 }
 
 if (sessionStorage.getItem(TOKEN_KEY)) $("logout").hidden = false;
