@@ -270,7 +270,11 @@ func heldNote(held *model.RestoreSuspicion, now time.Time) string {
 	if held == nil {
 		return ""
 	}
-	note := fmt.Sprintf(" (its agent was holding back %d actions", held.HeldActions)
+	actions := "actions"
+	if held.HeldActions == 1 {
+		actions = "action"
+	}
+	note := fmt.Sprintf(" (its agent was holding back %d %s", held.HeldActions, actions)
 	if held.Since > 0 {
 		note += ", restore suspected for " + humanDuration(now.Sub(time.UnixMilli(held.Since)))
 	}

@@ -98,6 +98,7 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("figure: helios hosts marked the host (restore suspected) %v after etcd came back", time.Since(back).Round(100*time.Millisecond))
 	if got := c.hostStatus(host); got != "Up" {
 		t.Errorf("helios hosts: the STATUS of the held host starts with %q, want Up", got)
 	}
@@ -142,6 +143,7 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 		}
 		return nil
 	})
+	t.Logf("figure: helios hosts dropped the mark %v after accept-restore", time.Since(accepted).Round(100*time.Millisecond))
 	if got := scrape(t, metrics, "helios_agent_restore_suspected"); got != "0" {
 		t.Errorf("helios_agent_restore_suspected = %q after accept-restore, want 0", got)
 	}
