@@ -102,6 +102,7 @@ type Agent struct {
 	actual          map[string]Container        // the host's containers as last listed, by id (reconcile.go)
 	cache           *desiredCache               // the host's deployments and their jobs, fed by the watch (desired.go)
 	guard           *restoreGuard               // set by Run: the generation acted on (restore.go)
+	report          restoreReport               // the suspected restore as reported in etcd (restorereport.go)
 	lastDesired     map[model.JobID]desiredTask // last deployments read, for etcd outages
 	throttleCount   map[model.ThrottleState]int // this agent's share of the gauge
 	pending         []pendingOp                 // status writes waiting for etcd, oldest first (outage.go)

@@ -2,6 +2,9 @@ package agent
 
 import (
 	"context"
+	"time"
+
+	"go.uber.org/zap"
 )
 
 // The loop (agent.go) never calls etcd itself: a call to a stalled etcd waits out
@@ -50,6 +53,7 @@ func (a *Agent) startResync(ctx context.Context, id string, joined bool) {
 		if joined && a.reassert(ctx, id) {
 			a.relist(ctx)
 			a.trimHistories(ctx)
+			a.report.resync() // the pass asked for below checks the report too
 		}
 		if ctx.Err() != nil {
 			return
@@ -57,5 +61,34 @@ func (a *Agent) startResync(ctx context.Context, id string, joined bool) {
 		a.wakes.everything()
 		a.resyncDone.Store(true)
 		a.wakes.signal()
+	})
+}
+
+// kickRestoreReport brings etcd's report in line with the wanted one in the background,
+// unless the writer runs already or backs off after a failure: the next pass after the
+// back-off tries again (a resync brings a pass at least every --resync-interval).
+func (a *Agent) kickRestoreReport(ctx context.Context) {
+	r := &a.report
+	r.mu.Lock()
+	if r.writing || (r.known && sameReport(r.wanted, r.written)) || time.Now().Before(r.retryAt) {
+		r.mu.Unlock()
+		return
+	}
+	r.writing = true
+	r.mu.Unlock()
+	a.goFunc(func() {
+		err := a.writeRestoreReport(ctx)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if err == nil {
+			r.failures = 0
+			return
+		}
+		r.writing = false
+		a.m.etcdErrors.Inc()
+		if r.failures++; r.failures == 1 && ctx.Err() == nil {
+			a.log.Warn("report of the suspected restore waits for etcd", zap.Error(err)) // once per outage
+		}
+		r.retryAt = time.Now().Add(backoff(r.failures, a.cfg.RestartDelay, a.cfg.ResyncInterval))
 	})
 }

@@ -98,10 +98,17 @@ func (a *Agent) reconcile(ctx context.Context, all bool, scope map[model.JobID]b
 	known := slices.Collect(maps.Values(a.actual))
 	a.mu.Unlock()
 	actions := plan(in)
-	if restored {
-		actions = a.holdForRestore(actions, all)
+	held := 0
+	if restored.suspect {
+		kept := a.holdForRestore(actions, all)
+		held, actions = len(actions)-len(kept), kept
 	} else if all {
 		a.m.restoreHeld.Set(0)
+	}
+	if restored.known {
+		// Reported in etcd for the operators (restorereport.go), in the background.
+		a.report.wantReport(restored.suspect, restored.etcdGen, restored.agentGen, held, all, now)
+		a.kickRestoreReport(ctx)
 	}
 
 	a.watchExits(ctx, ctrs)

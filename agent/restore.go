@@ -172,18 +172,25 @@ func writeFileSync(path string, b []byte) error {
 	return os.Rename(tmp, path)
 }
 
+// restoreCheck is a pass's view of the guard: whether a restore is suspected and, when
+// the generation was read from etcd (known), the generations compared.
+type restoreCheck struct {
+	suspect, known    bool
+	etcdGen, agentGen int64
+}
+
 // restoreSuspected checks the generation the cache holds against the one acted on, and
 // reports a change of verdict (log, gauge). Before the watch's first list it keeps the
 // verdict it had: the deployments then come from the state dir, not from etcd.
-func (a *Agent) restoreSuspected() bool {
+func (a *Agent) restoreSuspected() restoreCheck {
 	if a.guard == nil {
-		return false
+		return restoreCheck{}
 	}
 	g, known := a.cache.generation()
 	if !known {
 		a.guard.mu.Lock()
 		defer a.guard.mu.Unlock()
-		return a.guard.suspected
+		return restoreCheck{suspect: a.guard.suspected, agentGen: a.guard.seen}
 	}
 	suspect, changed, seen, err := a.guard.check(g)
 	if err != nil {
@@ -198,7 +205,7 @@ func (a *Agent) restoreSuspected() bool {
 		a.m.restoreSuspected.Set(0)
 		a.log.Info("restore accepted: converging to etcd's desired state", zap.Int64("etcd-generation", g.modRev))
 	}
-	return suspect
+	return restoreCheck{suspect: suspect, known: true, etcdGen: g.modRev, agentGen: seen}
 }
 
 // holdForRestore drops the plan's actions a suspected restore holds back and logs them;

@@ -168,3 +168,45 @@ func FuzzParseGeneration(f *testing.F) {
 		}
 	})
 }
+
+func TestWantReport(t *testing.T) {
+	var r restoreReport
+	t0 := time.UnixMilli(1_000)
+	r.wantReport(true, 30, 40, 3, true, t0)
+	if w := r.wanted; w == nil || *w != (model.RestoreSuspicion{EtcdGeneration: 30, AgentGeneration: 40, Since: 1_000, HeldActions: 3}) {
+		t.Fatalf("first suspicion: %+v", w)
+	}
+	// A partial pass keeps the full pass's count; a deploy moves etcd's generation; the
+	// since stays that of the start of the suspicion.
+	r.wantReport(true, 50, 40, 1, false, t0.Add(time.Minute))
+	if w := r.wanted; *w != (model.RestoreSuspicion{EtcdGeneration: 50, AgentGeneration: 40, Since: 1_000, HeldActions: 3}) {
+		t.Errorf("after a partial pass: %+v", w)
+	}
+	r.wantReport(false, 60, 60, 0, true, t0.Add(2*time.Minute))
+	if r.wanted != nil {
+		t.Errorf("accepted: still wanted %+v", r.wanted)
+	}
+	r.wantReport(true, 10, 60, 0, true, t0.Add(3*time.Minute))
+	if r.wanted.Since != t0.Add(3*time.Minute).UnixMilli() {
+		t.Errorf("a new suspicion kept the old since: %+v", r.wanted)
+	}
+}
+
+func TestSameReport(t *testing.T) {
+	a := &model.RestoreSuspicion{EtcdGeneration: 1, AgentGeneration: 2, Since: 3, HeldActions: 4}
+	tests := []struct {
+		x, y *model.RestoreSuspicion
+		want bool
+	}{
+		{nil, nil, true}, {a, nil, false}, {nil, a, false}, {a, a, true},
+		{a, &model.RestoreSuspicion{EtcdGeneration: 1, AgentGeneration: 2, Since: 99, HeldActions: 4}, true},
+		{a, &model.RestoreSuspicion{EtcdGeneration: 1, AgentGeneration: 2, Since: 3, HeldActions: 5}, false},
+		{a, &model.RestoreSuspicion{EtcdGeneration: 7, AgentGeneration: 2, Since: 3, HeldActions: 4}, false},
+		{a, &model.RestoreSuspicion{}, false},
+	}
+	for i, tt := range tests {
+		if got := sameReport(tt.x, tt.y); got != tt.want {
+			t.Errorf("%d: sameReport(%+v, %+v) = %v, want %v", i, tt.x, tt.y, got, tt.want)
+		}
+	}
+}

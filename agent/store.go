@@ -15,6 +15,9 @@ type Store interface {
 	GetJob(ctx context.Context, id model.JobID) (*model.Job, error)
 	HostDeployments(ctx context.Context, host string) (map[model.JobID]model.Deployment, map[model.JobID]model.Job, int64, error)
 	HostGeneration(ctx context.Context, host string) (store.Generation, error)
+	RestoreSuspected(ctx context.Context, host string) (*model.RestoreSuspicion, error)
+	PutRestoreSuspected(ctx context.Context, host string, v model.RestoreSuspicion) error
+	DeleteRestoreSuspected(ctx context.Context, host string) error
 	PutHostInfo(ctx context.Context, host string, info model.HostInfo, agent model.AgentInfo) error
 	PutHostLabels(ctx context.Context, host string, labels map[string]string) error
 	PutHostEnvironment(ctx context.Context, host string, env map[string]string) error

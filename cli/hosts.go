@@ -124,8 +124,22 @@ func hostRow(name string, st model.HostStatus, full bool, now time.Time) []strin
 	return append(row, joinMap(st.Labels, ", "))
 }
 
-// hostStatusText is "Up 29 minutes" or "Down 3 hours", as long as it is known.
+// restoreSuspectedNote follows the status of a host whose agent holds back every removal
+// after a suspected etcd restore, until `helios accept-restore`: in the STATUS column, after
+// the original's words, so that scripts reading its first word still read Up or Down.
+const restoreSuspectedNote = " (restore suspected)"
+
+// hostStatusText is "Up 29 minutes" or "Down 3 hours", as long as it is known, followed by
+// restoreSuspectedNote while the host's agent reports a suspected restore.
 func hostStatusText(st model.HostStatus, now time.Time) string {
+	if st.RestoreSuspected != nil {
+		return upDownText(st, now) + restoreSuspectedNote
+	}
+	return upDownText(st, now)
+}
+
+// upDownText is the original's STATUS: "Up 29 minutes" or "Down 3 hours".
+func upDownText(st model.HostStatus, now time.Time) string {
 	switch st.Status {
 	case model.HostUp:
 		if ai := st.AgentInfo; ai != nil && ai.StartTime > 0 {
@@ -239,7 +253,8 @@ func (r *runner) acceptRestore(c *ucli.Context) error {
 			return answers[i].err
 		}
 		resp := answers[i].resp
-		if err := r.hostAnswer("Accepting the restored desired state of "+host, host, resp.Status, resp.Message, resp); err != nil {
+		if err := r.hostAnswerNote("Accepting the restored desired state of "+host, host, resp.Status, resp.Message,
+			heldNote(resp.RestoreSuspected, time.Now()), resp); err != nil {
 			failed = true
 		}
 	}
@@ -249,8 +264,30 @@ func (r *runner) acceptRestore(c *ucli.Context) error {
 	return nil
 }
 
+// heldNote tells, after `<host>: done`, that the host's agent was holding back after a
+// suspected restore when it was accepted ("" when it reported none).
+func heldNote(held *model.RestoreSuspicion, now time.Time) string {
+	if held == nil {
+		return ""
+	}
+	actions := "actions"
+	if held.HeldActions == 1 {
+		actions = "action"
+	}
+	note := fmt.Sprintf(" (its agent was holding back %d %s", held.HeldActions, actions)
+	if held.Since > 0 {
+		note += ", restore suspected for " + humanDuration(now.Sub(time.UnixMilli(held.Since)))
+	}
+	return note + ")"
+}
+
 // hostAnswer prints register's and deregister's outcome.
 func (r *runner) hostAnswer(intro, host, status, message string, resp any) error {
+	return r.hostAnswerNote(intro, host, status, message, "", resp)
+}
+
+// hostAnswerNote is hostAnswer with a note after `<host>: done`.
+func (r *runner) hostAnswerNote(intro, host, status, message, note string, resp any) error {
 	if r.json {
 		if err := writeJSON(r.stdout, resp); err != nil {
 			return err
@@ -258,7 +295,7 @@ func (r *runner) hostAnswer(intro, host, status, message string, resp any) error
 	} else {
 		fmt.Fprintln(r.stdout, intro)
 		if status == model.StatusOK {
-			fmt.Fprintf(r.stdout, "%s: done\n", host)
+			fmt.Fprintf(r.stdout, "%s: done%s\n", host, note)
 		} else {
 			fmt.Fprintf(r.stdout, "%s: failed: %s\n", host, statusText(status, message))
 		}

@@ -100,6 +100,9 @@ type HostAcceptRestoreResponse struct {
 	Status  string `json:"status"`
 	Host    string `json:"host"`
 	Message string `json:"message,omitempty"`
+	// RestoreSuspected is the host agent's report of a suspected restore when the restore
+	// was accepted: the agent was holding back. Absent: it reported none.
+	RestoreSuspected *RestoreSuspicion `json:"restoreSuspected,omitempty"`
 }
 
 // TaskStatusEvents answers GET /history/jobs/{id}.

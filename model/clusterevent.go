@@ -12,14 +12,17 @@ type KeyKind string
 
 // Kinds of keys the event stream reports on.
 const (
-	KeyJob         KeyKind = "job"          // a job definition
-	KeyDeployment  KeyKind = "deployment"   // a job deployed on a host
-	KeyHostID      KeyKind = "host-id"      // a host's registration
-	KeyHostUp      KeyKind = "host-up"      // the key an agent holds while it runs
-	KeyTaskStatus  KeyKind = "task-status"  // what an agent reports of a task
-	KeyGroup       KeyKind = "group"        // a deployment group definition
-	KeyGroupStatus KeyKind = "group-status" // a deployment group's rollout state
-	KeyMaster      KeyKind = "master"       // a live master's registration
+	KeyJob        KeyKind = "job"        // a job definition
+	KeyDeployment KeyKind = "deployment" // a job deployed on a host
+	KeyHostID     KeyKind = "host-id"    // a host's registration
+	KeyHostUp     KeyKind = "host-up"    // the key an agent holds while it runs
+	// KeyRestoreSuspected is an agent's report that it holds back after a suspected etcd
+	// restore.
+	KeyRestoreSuspected KeyKind = "restore-suspected"
+	KeyTaskStatus       KeyKind = "task-status"  // what an agent reports of a task
+	KeyGroup            KeyKind = "group"        // a deployment group definition
+	KeyGroupStatus      KeyKind = "group-status" // a deployment group's rollout state
+	KeyMaster           KeyKind = "master"       // a live master's registration
 )
 
 // KeyChange is one write or delete of a key the event stream knows, at an etcd revision.
@@ -51,11 +54,15 @@ const (
 	EventHostDown         ClusterEventType = "HOST_DOWN"
 	EventHostRegistered   ClusterEventType = "HOST_REGISTERED"
 	EventHostDeregistered ClusterEventType = "HOST_DEREGISTERED"
-	EventGroupCreated     ClusterEventType = "GROUP_CREATED"
-	EventGroupRemoved     ClusterEventType = "GROUP_REMOVED"
-	EventGroupStatus      ClusterEventType = "GROUP_STATUS"
-	EventMasterUp         ClusterEventType = "MASTER_UP"
-	EventMasterDown       ClusterEventType = "MASTER_DOWN"
+	// A host's agent starts holding back after a suspected etcd restore, or stops (the
+	// restore accepted): its report appears or goes.
+	EventHostRestoreSuspected ClusterEventType = "HOST_RESTORE_SUSPECTED"
+	EventHostRestoreCleared   ClusterEventType = "HOST_RESTORE_CLEARED"
+	EventGroupCreated         ClusterEventType = "GROUP_CREATED"
+	EventGroupRemoved         ClusterEventType = "GROUP_REMOVED"
+	EventGroupStatus          ClusterEventType = "GROUP_STATUS"
+	EventMasterUp             ClusterEventType = "MASTER_UP"
+	EventMasterDown           ClusterEventType = "MASTER_DOWN"
 
 	// EventStreamCut ends the stream of a client that did not keep up.
 	EventStreamCut ClusterEventType = "STREAM_CUT"
@@ -69,7 +76,8 @@ const (
 // ClusterEventTypes is every event type, for metrics that start each type's series at zero.
 func ClusterEventTypes() []ClusterEventType {
 	return []ClusterEventType{EventJobCreated, EventJobRemoved, EventDeployed, EventUndeployed, EventGoalChanged,
-		EventTaskState, EventHostUp, EventHostDown, EventHostRegistered, EventHostDeregistered, EventGroupCreated,
+		EventTaskState, EventHostUp, EventHostDown, EventHostRegistered, EventHostDeregistered,
+		EventHostRestoreSuspected, EventHostRestoreCleared, EventGroupCreated,
 		EventGroupRemoved, EventGroupStatus, EventMasterUp, EventMasterDown, EventStreamCut, EventStreamCompacted,
 		EventStreamReset}
 }
@@ -176,6 +184,15 @@ func ClusterEventOf(c KeyChange) (ClusterEvent, bool) {
 			ev.Type = EventHostUp
 		default:
 			return ev, false
+		}
+	case KeyRestoreSuspected:
+		switch {
+		case c.Delete:
+			ev.Type = EventHostRestoreCleared
+		case created:
+			ev.Type = EventHostRestoreSuspected
+		default:
+			return ev, false // the same suspicion, its counts updated
 		}
 	case KeyTaskStatus:
 		if c.Delete {

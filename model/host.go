@@ -11,6 +11,24 @@ type HostStatus struct {
 	Labels      map[string]string    `json:"labels,omitempty"`
 	// DownSince is when the controller saw the host go DOWN (ms since the epoch); 0 if unknown.
 	DownSince int64 `json:"downSince,omitempty"`
+	// RestoreSuspected is set while the host's agent holds back every stop, removal and
+	// replacement because etcd holds an older desired state than it acted on (restored from
+	// a snapshot), until `helios accept-restore`. Ours, beyond the original's fields.
+	RestoreSuspected *RestoreSuspicion `json:"restoreSuspected,omitempty"`
+}
+
+// RestoreSuspicion is what an agent holding back after an etcd restore reports of it
+// (status/hosts/<host>/restore-suspected).
+type RestoreSuspicion struct {
+	// EtcdGeneration is the host's desired-state generation etcd holds (the ModRevision of
+	// config/hosts/<host>/generation; 0: none); AgentGeneration the higher one the agent
+	// acted on.
+	EtcdGeneration  int64 `json:"etcdGeneration"`
+	AgentGeneration int64 `json:"agentGeneration"`
+	// Since is when the agent first suspected the restore (ms since the epoch).
+	Since int64 `json:"since"`
+	// HeldActions is how many actions the agent's last full pass held back.
+	HeldActions int `json:"heldActions"`
 }
 
 // HostInfo describes the machine an agent runs on.

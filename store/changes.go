@@ -126,6 +126,9 @@ func (k Keys) ClassifyKey(key string) (c model.KeyChange, ok bool) {
 		if rest == "up" {
 			return model.KeyChange{Kind: model.KeyHostUp, Host: host}, true
 		}
+		if rest == "restore-suspected" {
+			return model.KeyChange{Kind: model.KeyRestoreSuspected, Host: host}, true
+		}
 		if id, ok := strings.CutPrefix(rest, "jobs/"); ok && id != "" && !strings.Contains(id, "/") {
 			return model.KeyChange{Kind: model.KeyTaskStatus, Host: host, Job: model.JobID(id)}, true
 		}

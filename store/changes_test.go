@@ -20,6 +20,7 @@ func TestClassifyKey(t *testing.T) {
 		{k.Deployment("web1", "a:1:x"), model.KeyChange{Kind: model.KeyDeployment, Host: "web1", Job: "a:1:x"}},
 		{k.HostID("web1"), model.KeyChange{Kind: model.KeyHostID, Host: "web1"}},
 		{k.Up("web1"), model.KeyChange{Kind: model.KeyHostUp, Host: "web1"}},
+		{k.RestoreSuspected("web1"), model.KeyChange{Kind: model.KeyRestoreSuspected, Host: "web1"}},
 		{k.TaskStatus("web1", "a:1:x"), model.KeyChange{Kind: model.KeyTaskStatus, Host: "web1", Job: "a:1:x"}},
 		{k.DeploymentGroup("g"), model.KeyChange{Kind: model.KeyGroup, Name: "g"}},
 		{k.DeploymentGroupStatus("g"), model.KeyChange{Kind: model.KeyGroupStatus, Name: "g"}},

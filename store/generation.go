@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/helios-go/helios/model"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -92,19 +93,29 @@ func (s *Store) HostGeneration(ctx context.Context, host string) (Generation, er
 // back every removal while etcd's generation is older than the one it acted on, converges
 // to etcd's desired state from now on. It puts the generation key, so its ModRevision is
 // past any the agent saw (a restore with --bump-revision keeps revisions going forward), and
-// the restore-accepted key, which only this writes.
-func (s *Store) AcceptRestore(ctx context.Context, host string) error {
+// the restore-accepted key, which only this writes. It returns the agent's report of a
+// suspected restore as it was when accepted (nil: none): the agent itself deletes the report
+// once it has seen the acceptance.
+func (s *Store) AcceptRestore(ctx context.Context, host string) (*model.RestoreSuspicion, error) {
 	if err := ValidName("host", host); err != nil {
-		return err
+		return nil, err
 	}
-	idKey := s.keys.HostID(host)
-	return s.guarded(ctx, "accept-restore", nil, func(ctx context.Context) (*change, error) {
-		resps, _, err := s.read(ctx, "accept-restore", clientv3.OpGet(idKey, clientv3.WithKeysOnly()))
+	idKey, reportKey := s.keys.HostID(host), s.keys.RestoreSuspected(host)
+	var held *model.RestoreSuspicion
+	err := s.guarded(ctx, "accept-restore", nil, func(ctx context.Context) (*change, error) {
+		resps, _, err := s.read(ctx, "accept-restore", clientv3.OpGet(idKey, clientv3.WithKeysOnly()), clientv3.OpGet(reportKey))
 		if err != nil {
 			return nil, err
 		}
 		if len(resps[0].Kvs) == 0 {
 			return nil, fmt.Errorf("host %s: %w", host, ErrHostNotFound)
+		}
+		held = nil
+		if kvs := resps[1].Kvs; len(kvs) > 0 {
+			held = &model.RestoreSuspicion{}
+			if err := decode(reportKey, kvs[0].Value, held); err != nil {
+				s.skipBad(err) // reported all the same: the agent said it holds back
+			}
 		}
 		return &change{
 			cmps: []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(idKey), "=", resps[0].Kvs[0].ModRevision)},
@@ -112,4 +123,8 @@ func (s *Store) AcceptRestore(ctx context.Context, host string) error {
 				clientv3.OpPut(s.keys.RestoreAccepted(host), "")},
 		}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return held, nil
 }

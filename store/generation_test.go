@@ -46,7 +46,8 @@ func TestEveryHostWriteMovesItsGeneration(t *testing.T) {
 	step("set-goal")
 	mustNil(t, "undeploy", s.Undeploy(ctx, "h1", job.ID, "tok"))
 	step("undeploy")
-	mustNil(t, "accept restore", s.AcceptRestore(ctx, "h1"))
+	_, err = s.AcceptRestore(ctx, "h1")
+	mustNil(t, "accept restore", err)
 	step("accept-restore")
 	if g, _ := s.HostGeneration(ctx, "h1"); g.Accepted != last {
 		t.Errorf("accept-restore left restore-accepted at %d, want %d", g.Accepted, last)
@@ -73,10 +74,10 @@ func TestAcceptRestoreOfUnknownHostWritesNothing(t *testing.T) {
 	s, cli, _ := newStore(t, store.Config{})
 	ctx := testCtx(t)
 	before := revision(t, cli)
-	if err := s.AcceptRestore(ctx, "nope"); !errors.Is(err, store.ErrHostNotFound) {
+	if _, err := s.AcceptRestore(ctx, "nope"); !errors.Is(err, store.ErrHostNotFound) {
 		t.Errorf("accept-restore of an unknown host: %v, want ErrHostNotFound", err)
 	}
-	if err := s.AcceptRestore(ctx, "bad/name"); err == nil {
+	if _, err := s.AcceptRestore(ctx, "bad/name"); err == nil {
 		t.Error("accept-restore of an invalid host name succeeded")
 	}
 	if after := revision(t, cli); after != before {

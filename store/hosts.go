@@ -256,6 +256,11 @@ func (s *Store) hostStatuses(config, status []*mvccpb.KeyValue, want map[string]
 			err = decode(string(kv.Key), kv.Value, &hs.Labels)
 		case rest == "environment":
 			err = decode(string(kv.Key), kv.Value, &hs.Environment)
+		case rest == "restore-suspected":
+			var v model.RestoreSuspicion
+			if err = decode(string(kv.Key), kv.Value, &v); err == nil {
+				hs.RestoreSuspected = &v
+			}
 		case strings.HasPrefix(rest, "jobs/"):
 			var ts model.TaskStatus
 			if err = decode(string(kv.Key), kv.Value, &ts); err == nil {

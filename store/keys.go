@@ -127,6 +127,11 @@ func (k Keys) DownSince(host string) string { return k.HostStatus(host) + "down-
 // Info holds the host's HostInfo and AgentInfo.
 func (k Keys) Info(host string) string { return k.HostStatus(host) + "info" }
 
+// RestoreSuspected exists while the host's agent suspects etcd was restored from an older
+// snapshot and holds back removals (model.RestoreSuspicion, JSON); the agent deletes it
+// once the restore is accepted.
+func (k Keys) RestoreSuspected(host string) string { return k.HostStatus(host) + "restore-suspected" }
+
 // Labels holds the host's labels (JSON object).
 func (k Keys) Labels(host string) string { return k.HostStatus(host) + "labels" }
 

@@ -28,7 +28,7 @@ type Store interface {
 
 	RegisterHost(ctx context.Context, host, id string) error
 	DeregisterHost(ctx context.Context, host string, allowUp bool) error
-	AcceptRestore(ctx context.Context, host string) error
+	AcceptRestore(ctx context.Context, host string) (*model.RestoreSuspicion, error)
 	ListHosts(ctx context.Context) ([]string, error)
 	ListHostsPage(ctx context.Context, after string, limit int, match func(string) bool) (store.HostsPage, error)
 	HostLabels(ctx context.Context, hosts []string) (map[string]map[string]string, error)

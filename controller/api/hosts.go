@@ -119,10 +119,10 @@ func (s *server) deregisterHost(w http.ResponseWriter, r *http.Request) {
 // etcd's desired state (store.AcceptRestore).
 func (s *server) acceptRestore(w http.ResponseWriter, r *http.Request) {
 	host := r.PathValue("host")
-	err := s.store.AcceptRestore(r.Context(), host)
+	held, err := s.store.AcceptRestore(r.Context(), host)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, model.HostAcceptRestoreResponse{Status: model.StatusOK, Host: host})
+		writeJSON(w, http.StatusOK, model.HostAcceptRestoreResponse{Status: model.StatusOK, Host: host, RestoreSuspected: held})
 	case errors.Is(err, store.ErrHostNotFound):
 		writeJSON(w, http.StatusNotFound, model.HostAcceptRestoreResponse{Status: model.StatusNotFound, Host: host, Message: fmt.Sprintf("host %s not found", host)})
 	default:

@@ -24,10 +24,12 @@ const restoreBump = 1_000_000
 // snapshot, deploys another job, then stops etcd and restores the older snapshot with
 // etcd's own restore (etcdutl's library, --bump-revision and --mark-compacted). The
 // restored etcd has no deployment of the later job: the agent must keep its container,
-// reporting the suspected restore (log, helios_agent_restore_suspected), pass after pass,
+// reporting the suspected restore (log, helios_agent_restore_suspected, and `helios hosts`,
+// which marks the host's STATUS "(restore suspected)"), pass after pass,
 // even once another job is deployed on the restored etcd, until the operator runs
 // `helios accept-restore`; then it converges to etcd's state and
-// removes it. The container deployed before the snapshot keeps running, same id, throughout.
+// removes it, and `helios hosts` no longer marks the host. The container deployed before the
+// snapshot keeps running, same id, throughout.
 func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test: restores etcd from a snapshot under a master, an agent and containers (run without -short)")
@@ -89,6 +91,20 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	if got := scrape(t, metrics, "helios_agent_restore_suspected"); got != "1" {
 		t.Errorf("helios_agent_restore_suspected = %q, want 1", got)
 	}
+	// The operator sees the held host from the control plane: `helios hosts` marks it.
+	harness.Eventually(t, 60*time.Second, func() error {
+		if line := c.hostLine(host); !strings.Contains(line, "(restore suspected)") {
+			return fmt.Errorf("helios hosts shows %q for the held host, want (restore suspected) in its STATUS", line)
+		}
+		return nil
+	})
+	t.Logf("figure: helios hosts marked the host (restore suspected) %v after etcd came back", time.Since(back).Round(100*time.Millisecond))
+	if got := c.hostStatus(host); got != "Up" {
+		t.Errorf("helios hosts: the STATUS of the held host starts with %q, want Up", got)
+	}
+	if out := c.helios("hosts", "--status", "UP", "-q"); !strings.Contains(out, host) {
+		t.Errorf("helios hosts --status UP -q lost the held host:\n%s", out)
+	}
 	if got := c.running(host, "after"); got != ids["after"] {
 		t.Fatalf("after:1, deployed after the snapshot, runs in %q before the operator decided, want %s", got, ids["after"])
 	}
@@ -110,7 +126,9 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 		return nil
 	})
 
-	c.helios("accept-restore", host)
+	if out := c.helios("accept-restore", host); !strings.Contains(out, host+": done (its agent was holding back") {
+		t.Errorf("accept-restore did not say the agent was holding back:\n%s", out)
+	}
 	accepted := time.Now()
 	harness.Eventually(t, 60*time.Second, func() error {
 		if left := c.containers(host, "after"); len(left) > 0 {
@@ -119,6 +137,13 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 		return nil
 	})
 	t.Logf("figure: converged %v after accept-restore", time.Since(accepted).Round(100*time.Millisecond))
+	harness.Eventually(t, 60*time.Second, func() error {
+		if line := c.hostLine(host); strings.Contains(line, "restore suspected") || !strings.Contains(line, " Up ") {
+			return fmt.Errorf("helios hosts shows %q after accept-restore, want Up without the restore suspected", line)
+		}
+		return nil
+	})
+	t.Logf("figure: helios hosts dropped the mark %v after accept-restore", time.Since(accepted).Round(100*time.Millisecond))
 	if got := scrape(t, metrics, "helios_agent_restore_suspected"); got != "0" {
 		t.Errorf("helios_agent_restore_suspected = %q after accept-restore, want 0", got)
 	}
@@ -126,6 +151,18 @@ func TestFaultSnapshotRestoreKeepsLaterContainers(t *testing.T) {
 	if after["before"] != ids["before"] {
 		t.Errorf("before:1 runs in %s, want the same container %s throughout", after["before"], ids["before"])
 	}
+}
+
+// hostLine is host's row of `helios hosts` ("" when none).
+func (c *cluster) hostLine(host string) string {
+	c.t.Helper()
+	out, _ := c.heliosCode("-z", c.master, "hosts", host)
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == host {
+			return line
+		}
+	}
+	return ""
 }
 
 // startAgentWithMetrics is startAgent with the agent's metrics served on addr.

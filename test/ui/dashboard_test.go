@@ -222,6 +222,25 @@ func TestDashboardDeploysAndFollowsLive(t *testing.T) {
 	if running != "1" {
 		t.Errorf("host web-1 shows %q running tasks, want 1", running)
 	}
+	// An agent's report of a suspected etcd restore shows as a badge on its host, live (its
+	// event makes the page read the host again), and goes with the report.
+	if err := m.Store.PutRestoreSuspected(context.Background(), "web-3", model.RestoreSuspicion{EtcdGeneration: 3, AgentGeneration: 9, Since: time.Now().UnixMilli(), HeldActions: 2}); err != nil {
+		t.Fatal(err)
+	}
+	steps(t, ctx, shots, "restore-suspected",
+		chromedp.WaitVisible(chromedp.CSS(`tr[data-host="web-3"] .badge.restore-suspected`)),
+	)
+	keep(t, screenshot(t, ctx, shots, "2b-restore-suspected"))
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#hosts .badge.restore-suspected").length`)); err != nil || n != 1 {
+		t.Errorf("%d restore-suspected badges (%v), want web-3's alone", n, err)
+	}
+	if err := m.Store.DeleteRestoreSuspected(context.Background(), "web-3"); err != nil {
+		t.Fatal(err)
+	}
+	steps(t, ctx, shots, "restore-cleared",
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-host="web-3"] .badge.restore-suspected`)),
+	)
+
 	// A rolling update through the page: it asks first (answered yes here), then the group's
 	// progress bar follows the rollout: held on web-2, whose health check fails, then done.
 	call(t, m.URL, "POST", "/deployment-group", model.DeploymentGroup{Name: "web", HostSelectors: []model.HostSelector{{Label: "role", Operator: model.OpEquals, Operand: []string{"web"}}}}, nil)

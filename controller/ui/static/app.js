@@ -224,13 +224,20 @@ function renderHosts() {
     const load = h.hostInfo ? h.hostInfo.loadAvg.toFixed(2) + " / " + h.hostInfo.cpus + " cpu" : "";
     body.append(el("tr", { "data-host": name },
       el("td", {}, name),
-      el("td", { class: "nowrap" }, badge(h.status === "UP" ? "up" : "down"), " ", h.status),
+      el("td", { class: "nowrap" }, badge(h.status === "UP" ? "up" : "down"), " ", h.status, restoreBadge(name, h.restoreSuspected)),
       el("td", {}, ...labels),
       el("td", { class: "nowrap" }, load),
       el("td", { class: "deployed" }, Object.keys(h.jobs || {}).length),
       el("td", { class: "running" }, statuses.filter((s) => s.state === "RUNNING").length)));
   }
   renderMore("hosts", shown.length, names.length, Object.keys(state.hosts).length);
+}
+
+// restoreBadge marks a host whose agent holds back every removal after a suspected etcd
+// restore, until `helios accept-restore` (docs/operations.md).
+function restoreBadge(name, r) {
+  if (!r) return null;
+  return el("span", { class: "badge restore-suspected", title: `etcd holds generation ${r.etcdGeneration}, the agent acted on ${r.agentGeneration}; ${r.heldActions} actions held back; helios accept-restore ${name}` }, "restore suspected");
 }
 
 function renderGroups(f) {
