@@ -92,6 +92,14 @@ func (c *client) setGoal(ctx context.Context, host string, id model.JobID, goal 
 	return answer[model.SetGoalResponse](c.do(ctx, http.MethodPatch, deploymentPath(host, id), tokenQuery(token), dep))
 }
 
+func (c *client) whoami(ctx context.Context) (*model.WhoAmI, error) {
+	var me model.WhoAmI
+	if err := c.call(ctx, http.MethodGet, "/auth/whoami", nil, nil, &me); err != nil {
+		return nil, err
+	}
+	return &me, nil
+}
+
 func (c *client) masters(ctx context.Context) ([]string, error) {
 	code, data, err := c.do(ctx, http.MethodGet, "/masters", nil, nil)
 	if err != nil {

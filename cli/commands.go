@@ -223,6 +223,13 @@ func (r *runner) commands() []*ucli.Command {
 			Action:      r.masters,
 		},
 		{
+			Name:        "whoami",
+			Usage:       "print the user and role the master takes you for",
+			UsageText:   "helios whoami\n\n   helios --auth-token \"$(cat admin.token)\" whoami\n   helios whoami --json",
+			Description: "Asks the master (GET /auth/whoami) who the credentials given (--auth-token, or a client certificate) authenticate: \"ada (admin)\". A refused token fails with the master's 401 message. Without authentication on the master, says so: every caller may do everything.",
+			Action:      r.whoami,
+		},
+		{
 			Name:        "version",
 			Usage:       "print the client and master versions",
 			UsageText:   "helios version\n\n   helios version --json",

@@ -20,6 +20,17 @@ func TestCLIPresentsItsBearerToken(t *testing.T) {
 	if !strings.Contains(r.err, "UNAUTHENTICATED") {
 		t.Fatalf("without a token: stderr %q, want UNAUTHENTICATED", r.err)
 	}
+	if r := x.fail("whoami"); !strings.Contains(r.err, "UNAUTHENTICATED") {
+		t.Fatalf("whoami without a token: stderr %q, want UNAUTHENTICATED", r.err)
+	}
+	if out := strings.TrimSpace(x.ok("whoami", "--auth-token", "deployer-token-0123456789").out); out != "dave (deployer)" {
+		t.Fatalf("whoami as dave: %q, want \"dave (deployer)\"", out)
+	}
+	var me model.WhoAmI
+	decode(t, x.ok("whoami", "--json", "--auth-token", "reader-token-01234567890").out, &me)
+	if me != (model.WhoAmI{User: "rita", Role: model.RoleReader, Authenticated: true}) {
+		t.Fatalf("whoami --json as rita: %+v", me)
+	}
 	id := strings.TrimSpace(x.ok("create", "-q", "auth:1", "busybox", "--auth-token", "deployer-token-0123456789").out)
 	x.env["HELIOS_AUTH_TOKEN"] = "reader-token-01234567890"
 	if out := x.ok("jobs").out; !strings.Contains(out, "auth:1:") {

@@ -236,6 +236,8 @@ func TestMastersVersionAndGlobalErrors(t *testing.T) {
 	if len(names) != 1 || names[0] != "test-master" {
 		t.Fatalf("masters --json = %q, want [test-master]", names)
 	}
+	r = x.ok("whoami")
+	mustContain(t, "whoami without authentication", r.out, "not authenticated: this master has no authentication configured")
 	r = x.ok("version")
 	wantText(t, r.out, "Client Version: "+model.Version+"\nMaster Version: "+model.Version)
 	var v map[string]string

@@ -306,6 +306,27 @@ func (r *runner) hostAnswerNote(intro, host, status, message, note string, resp 
 	return nil
 }
 
+// whoami prints who the master takes the caller's credentials for.
+func (r *runner) whoami(c *ucli.Context) error {
+	cl, err := r.api(c)
+	if err != nil {
+		return err
+	}
+	me, err := cl.whoami(c.Context)
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.json:
+		return writeJSON(r.stdout, me)
+	case me.Authenticated:
+		fmt.Fprintf(r.stdout, "%s (%s)\n", me.User, me.Role)
+	default:
+		fmt.Fprintln(r.stdout, "not authenticated: this master has no authentication configured, so every caller may do everything")
+	}
+	return nil
+}
+
 func (r *runner) masters(c *ucli.Context) error {
 	cl, err := r.api(c)
 	if err != nil {
