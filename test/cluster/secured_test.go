@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/metadata"
 )
 
 // checkSecrets: the cluster's directory is the operator's alone, and every key, password
@@ -29,10 +31,10 @@ func checkSecrets(t *testing.T, dir string) {
 		m, _ := filepath.Glob(filepath.Join(dir, pattern))
 		secrets = append(secrets, m...)
 	}
-	// The CA's and six members' keys; root, master, reader and three agents' passwords;
-	// the tokens file, the admin token and the env file holding it.
-	if len(secrets) != 7+6+3 {
-		t.Errorf("secrets in %s: %v, want 16", dir, secrets)
+	// The CA's, six members' and the JWT signing keys; root, master, reader and three
+	// agents' passwords; the tokens file, the admin token and the env file holding it.
+	if len(secrets) != 8+6+3 {
+		t.Errorf("secrets in %s: %v, want 17", dir, secrets)
 	}
 	for _, f := range secrets {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
@@ -120,4 +122,59 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// tokensCrossMembers: an etcd authentication token issued by member 1 is accepted by
+// member 2, as the members share a JWT key pair: a client that fails over keeps its
+// session (store's TestJWTTokenOfOneMemberServesAnother shows a restarted member refusing
+// etcd's default simple tokens).
+func tokensCrossMembers(t *testing.T, netPrefix, dir string) {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(readFile(t, filepath.Join(dir, "pki", "ca.pem")))) {
+		t.Fatal("the cluster's ca.pem holds no certificate")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	member := func(i int) *clientv3.Client {
+		cli, err := clientv3.New(clientv3.Config{
+			Endpoints: []string{fmt.Sprintf("https://%s.1%d:2379", netPrefix, i)}, DialTimeout: 3 * time.Second,
+			TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Logger: zap.NewNop(), Context: ctx,
+		})
+		if err != nil {
+			t.Fatalf("etcd member %d: %v", i, err)
+		}
+		t.Cleanup(func() { _ = cli.Close() })
+		return cli
+	}
+	readerPassword := strings.TrimSpace(readFile(t, filepath.Join(dir, "etcd-auth", "helios-reader.password")))
+	resp, err := member(1).Auth.Authenticate(ctx, "helios-reader", readerPassword)
+	if err != nil {
+		t.Fatalf("log in as helios-reader at member 1: %v", err)
+	}
+	withToken := metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, resp.Token)
+	if _, err := member(2).Get(withToken, "/helios/", clientv3.WithPrefix(), clientv3.WithKeysOnly()); err != nil {
+		t.Errorf("read at member 2 with member 1's token: %v, want it accepted (JWT)", err)
+	}
+}
+
+// noTokenRefused: no agent was refused its etcd token ("invalid auth token"), neither when
+// it started (its requests go to the three members in turn) nor when a member died.
+// JWTs expire 5 minutes after they were issued and are then refused once before the
+// client logs in again, so the check holds only while the agents are younger than that.
+func noTokenRefused(t *testing.T, agents []string, started time.Time) {
+	t.Helper()
+	if age := time.Since(started); age > 4*time.Minute {
+		t.Logf("not checking the agents' logs for refused tokens: they run for %s, their first tokens may have expired", age.Round(time.Second))
+		return
+	}
+	for _, a := range agents {
+		out, err := command("", "docker", "logs", a)
+		if err != nil {
+			t.Fatalf("docker logs %s: %v\n%s", a, err, out)
+		}
+		if n := strings.Count(out, "invalid auth token"); n > 0 {
+			t.Errorf("agent %s was refused its etcd token %d times (simple tokens?):\n%s", a, n, out)
+		}
+	}
 }
