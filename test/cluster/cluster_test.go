@@ -23,8 +23,8 @@ import (
 // the job deployed before the failures keeps running in the same container. The masters
 // refuse requests without a token and plain HTTP; etcd refuses clients without credentials
 // and peers without a certificate of the cluster's CA. Its members share a JWT key pair:
-// one accepts another's tokens, and no agent is refused its token, not even when its
-// member dies.
+// one accepts another's tokens, the killed member too once it has restarted, and no
+// agent is refused its token.
 func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds an image and starts nine containers (run without -short)")
@@ -89,7 +89,7 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	}
 	checkSecrets(t, dir)
 	refusesStrangers(t, netPrefix, dir)
-	tokensCrossMembers(t, netPrefix, dir)
+	etcdToken := tokensCrossMembers(t, netPrefix, dir)
 
 	loop := []string{"busybox:latest", "--", "/bin/sh", "-c", "while true; do sleep 1; done"}
 	must(append([]string{"create", "before:1"}, loop...)...)
@@ -114,6 +114,7 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 		t.Fatalf("before:1's container %s is not running: %s", before, out)
 	}
 	noTokenRefused(t, []string{agent(1), agent(2), agent(3)}, started)
+	tokenSurvivesRestart(t, netPrefix, dir, name+"-etcd-1", etcdToken)
 
 	// cluster-down removes what the cluster made, the jobs' containers included, and nothing
 	// remains labelled with it.

@@ -17,6 +17,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/metadata"
+
+	"github.com/helios-go/helios/test/harness"
 )
 
 // checkSecrets: the cluster's directory is the operator's alone, and every key, password
@@ -124,38 +126,68 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// tokensCrossMembers: an etcd authentication token issued by member 1 is accepted by
-// member 2, as the members share a JWT key pair: a client that fails over keeps its
-// session (store's TestJWTTokenOfOneMemberServesAnother shows a restarted member refusing
-// etcd's default simple tokens).
-func tokensCrossMembers(t *testing.T, netPrefix, dir string) {
+// etcdMember is a client of member i (1-3) that trusts the cluster's CA and logs in as
+// nobody: its requests carry only the token put in their context.
+func etcdMember(t *testing.T, netPrefix, dir string, i int) *clientv3.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM([]byte(readFile(t, filepath.Join(dir, "pki", "ca.pem")))) {
 		t.Fatal("the cluster's ca.pem holds no certificate")
 	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: []string{fmt.Sprintf("https://%s.1%d:2379", netPrefix, i)}, DialTimeout: 3 * time.Second,
+		TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Logger: zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("etcd member %d: %v", i, err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// readWithToken reads Helios's keys at cli with an etcd authentication token.
+func readWithToken(cli *clientv3.Client, token string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+	_, err := cli.Get(ctx, "/helios/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	return err
+}
+
+// tokensCrossMembers: an etcd authentication token issued by member 2 (as helios-reader)
+// is accepted by member 3. It returns the token, for tokenSurvivesRestart.
+func tokensCrossMembers(t *testing.T, netPrefix, dir string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	member := func(i int) *clientv3.Client {
-		cli, err := clientv3.New(clientv3.Config{
-			Endpoints: []string{fmt.Sprintf("https://%s.1%d:2379", netPrefix, i)}, DialTimeout: 3 * time.Second,
-			TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Logger: zap.NewNop(), Context: ctx,
-		})
-		if err != nil {
-			t.Fatalf("etcd member %d: %v", i, err)
-		}
-		t.Cleanup(func() { _ = cli.Close() })
-		return cli
-	}
 	readerPassword := strings.TrimSpace(readFile(t, filepath.Join(dir, "etcd-auth", "helios-reader.password")))
-	resp, err := member(1).Auth.Authenticate(ctx, "helios-reader", readerPassword)
+	resp, err := etcdMember(t, netPrefix, dir, 2).Auth.Authenticate(ctx, "helios-reader", readerPassword)
 	if err != nil {
-		t.Fatalf("log in as helios-reader at member 1: %v", err)
+		t.Fatalf("log in as helios-reader at member 2: %v", err)
 	}
-	withToken := metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, resp.Token)
-	if _, err := member(2).Get(withToken, "/helios/", clientv3.WithPrefix(), clientv3.WithKeysOnly()); err != nil {
-		t.Errorf("read at member 2 with member 1's token: %v, want it accepted (JWT)", err)
+	if err := readWithToken(etcdMember(t, netPrefix, dir, 3), resp.Token); err != nil {
+		t.Errorf("read at member 3 with member 2's token: %v, want it accepted", err)
 	}
+	return resp.Token
+}
+
+// tokenSurvivesRestart: the killed member 1 starts again, rejoins from its data and
+// accepts the token member 2 issued before it was killed. Its members share a JWT key
+// pair; with etcd's default simple tokens, which each member keeps in memory only, the
+// restarted member refuses it ("invalid auth token") and a client failing over to it has
+// to log in again.
+func tokenSurvivesRestart(t *testing.T, netPrefix, dir, container, token string) {
+	t.Helper()
+	if out, err := command("", "docker", "start", container); err != nil {
+		t.Fatalf("docker start %s: %v\n%s", container, err, out)
+	}
+	member := etcdMember(t, netPrefix, dir, 1)
+	harness.Eventually(t, 90*time.Second, func() error {
+		if err := readWithToken(member, token); err != nil {
+			return fmt.Errorf("read at the restarted member 1 with member 2's earlier token: %w", err)
+		}
+		return nil
+	})
 }
 
 // noTokenRefused: no agent was refused its etcd token ("invalid auth token"), neither when
