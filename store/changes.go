@@ -45,7 +45,7 @@ func (s *Store) CheckRevision(ctx context.Context, rev int64) error {
 // ErrCompacted when rev is no longer kept, and any other failure as is: the caller
 // resumes from the revision it reached plus one.
 func (s *Store) WatchChanges(ctx context.Context, rev int64, fn func(changes []model.KeyChange, reached int64)) error {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	wctx, cancel := context.WithCancel(ownWatchStream(clientv3.WithRequireLeader(ctx)))
 	defer cancel()
 	for wr := range s.cli.Watch(wctx, s.keys.Root(), clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithPrevKV()) {
 		if wr.CompactRevision != 0 {

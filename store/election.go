@@ -96,7 +96,8 @@ func waitOlderCandidates(ctx context.Context, sess *concurrency.Session, prefix 
 			return nil
 		}
 		older := string(resp.Kvs[0].Key)
-		wch := cli.Watch(clientv3.WithRequireLeader(ctx), older, clientv3.WithRev(resp.Header.Revision+1))
+		wctx, stopWatch := context.WithCancel(ownWatchStream(clientv3.WithRequireLeader(ctx)))
+		wch := cli.Watch(wctx, older, clientv3.WithRev(resp.Header.Revision+1))
 	watch:
 		for wr := range wch {
 			for _, ev := range wr.Events {
@@ -108,6 +109,7 @@ func waitOlderCandidates(ctx context.Context, sess *concurrency.Session, prefix 
 				break // lost leader, compaction: look again
 			}
 		}
+		stopWatch() // its stream goes with it
 		if ctx.Err() != nil {
 			return sessionErr(sess, ctx.Err())
 		}

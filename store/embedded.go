@@ -34,7 +34,12 @@ type EmbedConfig struct {
 	// PeerTLS, when set, serves and dials the other members over TLS (the peer URLs must
 	// be https) with this member's certificate; a peer must present a certificate signed by
 	// the CA file (required), so nothing else on the network can join or read the raft log.
-	PeerTLS       TLSFiles
+	PeerTLS TLSFiles
+	// JWT, when set, makes the member issue signed JWT authentication tokens that every
+	// member given the same pair accepts, instead of etcd's default simple tokens that
+	// each member keeps in memory (see JWTKeys). A cluster with authentication needs it
+	// for its clients to fail over without logging in again.
+	JWT           JWTKeys
 	UnsafeNoFsync bool // tests only: a crash loses data
 	Logger        *zap.Logger
 	// InitialCluster lists every member of a new cluster as name=peerURL,... ("" = this
@@ -97,6 +102,9 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	}
 	if cfg.PeerTLS.Enabled() {
 		ec.PeerTLSInfo = cfg.PeerTLS.serverInfo()
+	}
+	if ec.AuthToken, err = cfg.JWT.authToken(); err != nil {
+		return nil, err
 	}
 	closing := new(atomic.Bool)
 	if cfg.Logger != nil {

@@ -64,8 +64,8 @@ func (s *Store) WaitRecordsGone(ctx context.Context, keys []string) error {
 	if len(left) == 0 {
 		return nil
 	}
-	// All the keys share the SkyDNS path; watch each one (few per task).
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	// All the keys share the SkyDNS path; watch each one (few per task), on one stream.
+	wctx, cancel := context.WithCancel(ownWatchStream(clientv3.WithRequireLeader(ctx)))
 	defer cancel()
 	gone := make(chan string, len(left))
 	for k := range left {

@@ -76,7 +76,8 @@ func (s *Store) WatchHostsGoingDown(ctx context.Context, fn func(host string)) e
 		if rev > 0 {
 			opts = append(opts, clientv3.WithRev(rev+1))
 		}
-		wch := s.cli.Watch(clientv3.WithRequireLeader(ctx), prefix, opts...)
+		wctx, stopWatch := context.WithCancel(ownWatchStream(clientv3.WithRequireLeader(ctx)))
+		wch := s.cli.Watch(wctx, prefix, opts...)
 		for resp := range wch {
 			if resp.Err() != nil {
 				s.metrics.observe("watch-hosts-down", 0, resp.Err())
@@ -92,6 +93,7 @@ func (s *Store) WatchHostsGoingDown(ctx context.Context, fn func(host string)) e
 				}
 			}
 		}
+		stopWatch() // its stream goes with it
 		if !sleep(ctx, watchBackoffMin) {
 			break
 		}

@@ -92,7 +92,7 @@ func (s *Store) WatchPrefix(ctx context.Context, prefix string, onReset func(kvs
 // watchFrom delivers events under prefix from rev on until the watch fails; delivered
 // tells whether any response came through (the connection worked).
 func (s *Store) watchFrom(ctx context.Context, prefix string, rev int64, onEvents func([]Event)) (delivered bool, err error) {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	wctx, cancel := context.WithCancel(ownWatchStream(clientv3.WithRequireLeader(ctx)))
 	defer cancel() // ends the watch stream when we return early
 	for wr := range s.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev)) {
 		if wr.CompactRevision != 0 {

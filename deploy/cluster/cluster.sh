@@ -5,9 +5,11 @@
 #   with the Docker socket, so health checks and port probes see the host's ports.
 # Secured by default, laid out as a real install would be (docs/operations.md, "A local
 # multi-node cluster"): a CA and certificates made here (helios-cluster-certs); etcd serves
-# clients and peers over TLS with authentication on, masters log in as helios-master and
-# each agent as its own helios-agent-<host> (helios-master etcd-auth); masters serve HTTPS
-# with bearer tokens, and an admin token is made for the operator. Every secret lives in
+# clients and peers over TLS with authentication on (JWT tokens signed with one key pair,
+# so any member accepts a token another issued and clients fail over without logging in
+# again), masters log in as helios-master and each agent as its own helios-agent-<host>
+# (helios-master etcd-auth); masters serve HTTPS with bearer tokens, and an admin token is
+# made for the operator. Every secret lives in
 # CLUSTER_DIR (0700; keys, passwords and tokens 0600), and each container mounts only the
 # files its role needs. CLUSTER_INSECURE=1 starts the plain layout instead: etcd in clear
 # text without authentication, masters with --insecure (no TLS, no authentication).
@@ -58,8 +60,10 @@ up() {
 			docker run -d --label "$LABEL" --name "$CLUSTER-etcd-$i" --network "$CLUSTER" --ip "$(etcd_ip $i)" \
 				-v "$DIR/pki/ca.pem:/etc/helios/ca.pem:ro" \
 				-v "$DIR/pki/etcd-$i.pem:/etc/helios/etcd.pem:ro" -v "$DIR/pki/etcd-$i-key.pem:/etc/helios/etcd-key.pem:ro" \
+				-v "$DIR/pki/jwt.pem:/etc/helios/jwt.pem:ro" -v "$DIR/pki/jwt-key.pem:/etc/helios/jwt-key.pem:ro" \
 				--entrypoint helios-etcd "$IMAGE" "$@" \
-				--cert /etc/helios/etcd.pem --key /etc/helios/etcd-key.pem --cacert /etc/helios/ca.pem >/dev/null
+				--cert /etc/helios/etcd.pem --key /etc/helios/etcd-key.pem --cacert /etc/helios/ca.pem \
+				--jwt-private-key /etc/helios/jwt-key.pem --jwt-public-key /etc/helios/jwt.pem >/dev/null
 		else
 			docker run -d --label "$LABEL" --name "$CLUSTER-etcd-$i" --network "$CLUSTER" --ip "$(etcd_ip $i)" \
 				--entrypoint helios-etcd "$IMAGE" "$@" >/dev/null
@@ -102,14 +106,15 @@ up() {
 }
 
 # secrets makes DIR: the CA and the certificates of the etcd members and masters (each for
-# its own address), the masters' token file and the operator's admin token.
+# its own address), the key pair all etcd members sign their JWT authentication tokens
+# with, the masters' token file and the operator's admin token.
 secrets() {
 	mkdir -p "$DIR"
 	chmod 700 "$DIR"
 	echo "$CLUSTER" >"$DIR/$MARKER"
 	set --
 	for i in 1 2 3; do set -- "$@" --cert "etcd-$i=$(etcd_ip $i)" --cert "master-$i=$(master_ip $i)"; done
-	"$CERTS" --dir "$DIR/pki" --ca-name "$CLUSTER CA" "$@" >/dev/null
+	"$CERTS" --dir "$DIR/pki" --ca-name "$CLUSTER CA" --jwt "$@" >/dev/null
 	token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 	(
 		umask 077

@@ -22,7 +22,9 @@ import (
 // and the admin token `make cluster` made, still creates, deploys and reports status, and
 // the job deployed before the failures keeps running in the same container. The masters
 // refuse requests without a token and plain HTTP; etcd refuses clients without credentials
-// and peers without a certificate of the cluster's CA.
+// and peers without a certificate of the cluster's CA. Its members share a JWT key pair:
+// one accepts another's tokens, the killed member too once it has restarted, and no
+// agent is refused its token.
 func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: builds an image and starts nine containers (run without -short)")
@@ -48,6 +50,7 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 		}
 		_, _ = command("", "docker", "rmi", "-f", "helios-ct-cluster:"+id, "helios-ct:"+id)
 	})
+	started := time.Now()
 	if out, err := command(root, "make", append([]string{"cluster"}, vars...)...); err != nil {
 		t.Fatalf("make cluster: %v\n%s", err, out)
 	}
@@ -86,6 +89,7 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	}
 	checkSecrets(t, dir)
 	refusesStrangers(t, netPrefix, dir)
+	etcdToken := tokensCrossMembers(t, netPrefix, dir)
 
 	loop := []string{"busybox:latest", "--", "/bin/sh", "-c", "while true; do sleep 1; done"}
 	must(append([]string{"create", "before:1"}, loop...)...)
@@ -109,6 +113,8 @@ func TestMakeClusterSurvivesAMasterAndAnEtcdMember(t *testing.T) {
 	if out, _ := command("", "docker", "inspect", "-f", "{{.State.Running}}", before); strings.TrimSpace(out) != "true" {
 		t.Fatalf("before:1's container %s is not running: %s", before, out)
 	}
+	noTokenRefused(t, []string{agent(1), agent(2), agent(3)}, started)
+	tokenSurvivesRestart(t, netPrefix, dir, name+"-etcd-1", etcdToken)
 
 	// cluster-down removes what the cluster made, the jobs' containers included, and nothing
 	// remains labelled with it.

@@ -13,8 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/helios-go/helios/test/harness"
 )
 
 // checkSecrets: the cluster's directory is the operator's alone, and every key, password
@@ -29,10 +33,10 @@ func checkSecrets(t *testing.T, dir string) {
 		m, _ := filepath.Glob(filepath.Join(dir, pattern))
 		secrets = append(secrets, m...)
 	}
-	// The CA's and six members' keys; root, master, reader and three agents' passwords;
-	// the tokens file, the admin token and the env file holding it.
-	if len(secrets) != 7+6+3 {
-		t.Errorf("secrets in %s: %v, want 16", dir, secrets)
+	// The CA's, six members' and the JWT signing keys; root, master, reader and three
+	// agents' passwords; the tokens file, the admin token and the env file holding it.
+	if len(secrets) != 8+6+3 {
+		t.Errorf("secrets in %s: %v, want 17", dir, secrets)
 	}
 	for _, f := range secrets {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
@@ -120,4 +124,89 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// etcdMember is a client of member i (1-3) that trusts the cluster's CA and logs in as
+// nobody: its requests carry only the token put in their context.
+func etcdMember(t *testing.T, netPrefix, dir string, i int) *clientv3.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(readFile(t, filepath.Join(dir, "pki", "ca.pem")))) {
+		t.Fatal("the cluster's ca.pem holds no certificate")
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints: []string{fmt.Sprintf("https://%s.1%d:2379", netPrefix, i)}, DialTimeout: 3 * time.Second,
+		TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Logger: zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("etcd member %d: %v", i, err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// readWithToken reads Helios's keys at cli with an etcd authentication token.
+func readWithToken(cli *clientv3.Client, token string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ctx = metadata.AppendToOutgoingContext(ctx, rpctypes.TokenFieldNameGRPC, token)
+	_, err := cli.Get(ctx, "/helios/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	return err
+}
+
+// tokensCrossMembers: an etcd authentication token issued by member 2 (as helios-reader)
+// is accepted by member 3. It returns the token, for tokenSurvivesRestart.
+func tokensCrossMembers(t *testing.T, netPrefix, dir string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	readerPassword := strings.TrimSpace(readFile(t, filepath.Join(dir, "etcd-auth", "helios-reader.password")))
+	resp, err := etcdMember(t, netPrefix, dir, 2).Auth.Authenticate(ctx, "helios-reader", readerPassword)
+	if err != nil {
+		t.Fatalf("log in as helios-reader at member 2: %v", err)
+	}
+	if err := readWithToken(etcdMember(t, netPrefix, dir, 3), resp.Token); err != nil {
+		t.Errorf("read at member 3 with member 2's token: %v, want it accepted", err)
+	}
+	return resp.Token
+}
+
+// tokenSurvivesRestart: the killed member 1 starts again, rejoins from its data and
+// accepts the token member 2 issued before it was killed. Its members share a JWT key
+// pair; with etcd's default simple tokens, which each member keeps in memory only, the
+// restarted member refuses it ("invalid auth token") and a client failing over to it has
+// to log in again.
+func tokenSurvivesRestart(t *testing.T, netPrefix, dir, container, token string) {
+	t.Helper()
+	if out, err := command("", "docker", "start", container); err != nil {
+		t.Fatalf("docker start %s: %v\n%s", container, err, out)
+	}
+	member := etcdMember(t, netPrefix, dir, 1)
+	harness.Eventually(t, 90*time.Second, func() error {
+		if err := readWithToken(member, token); err != nil {
+			return fmt.Errorf("read at the restarted member 1 with member 2's earlier token: %w", err)
+		}
+		return nil
+	})
+}
+
+// noTokenRefused: no agent was refused its etcd token ("invalid auth token"), neither when
+// it started (its requests go to the three members in turn) nor when a member died.
+// JWTs expire 5 minutes after they were issued and are then refused once before the
+// client logs in again, so the check holds only while the agents are younger than that.
+func noTokenRefused(t *testing.T, agents []string, started time.Time) {
+	t.Helper()
+	if age := time.Since(started); age > 4*time.Minute {
+		t.Logf("not checking the agents' logs for refused tokens: they run for %s, their first tokens may have expired", age.Round(time.Second))
+		return
+	}
+	for _, a := range agents {
+		out, err := command("", "docker", "logs", a)
+		if err != nil {
+			t.Fatalf("docker logs %s: %v\n%s", a, err, out)
+		}
+		if n := strings.Count(out, "invalid auth token"); n > 0 {
+			t.Errorf("agent %s was refused its etcd token %d times (simple tokens?):\n%s", a, n, out)
+		}
+	}
 }

@@ -16,6 +16,7 @@ type options struct {
 	caName string
 	valid  time.Duration
 	certs  []certSpec
+	jwt    bool // write the JWT signing pair jwt.pem, jwt-key.pem
 }
 
 // certSpec is one --cert NAME=SAN,...: the files NAME.pem and NAME-key.pem, and the
@@ -38,6 +39,7 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 	fs.StringVar(&opts.dir, "dir", "", "directory of ca.pem, ca-key.pem and each NAME.pem, NAME-key.pem (made 0700)")
 	fs.StringVar(&opts.caName, "ca-name", "helios-cluster CA", "common name of a new CA")
 	fs.DurationVar(&opts.valid, "valid", 30*24*time.Hour, "validity of new certificates (at most 10 years)")
+	fs.BoolVar(&opts.jwt, "jwt", false, "also write jwt-key.pem and jwt.pem: the ECDSA P-256 key pair etcd members sign authentication tokens with (kept when DIR already holds one)")
 	fs.Func("cert", "NAME=SAN,... : a certificate for NAME (letters, digits, -) valid for these IPs and DNS names, 127.0.0.1 and localhost (repeatable)", func(s string) error {
 		spec, err := parseCertSpec(s)
 		if err != nil {
@@ -67,15 +69,21 @@ func parseArgs(args []string, usage io.Writer) (options, error) {
 }
 
 // parseCertSpec parses NAME=SAN,SAN,...: NAME names files, so it is 1-63 lower-case
-// letters, digits and '-', not starting with '-', and not "ca"; each SAN is an IP address
-// or a DNS name. The SAN list may be empty (NAME= or NAME): 127.0.0.1 and localhost only.
+// letters, digits and '-', not starting with '-'; neither "ca" nor "jwt" (the CA's and
+// the JWT pair's files) nor ending in "-key" (NAME-key.pem would be another
+// certificate's key file); each SAN is an IP address or a DNS name. The SAN list may be empty (NAME= or NAME): 127.0.0.1 and localhost only.
 func parseCertSpec(s string) (certSpec, error) {
 	name, sans, _ := strings.Cut(s, "=")
 	if !validName(name) {
 		return certSpec{}, fmt.Errorf("--cert %q: name %q: want 1-63 of a-z, 0-9 and '-', not starting with '-'", s, name)
 	}
-	if name == "ca" {
+	switch {
+	case name == "ca":
 		return certSpec{}, fmt.Errorf("--cert %q: the name ca is the CA's", s)
+	case name == "jwt":
+		return certSpec{}, fmt.Errorf("--cert %q: the name jwt is the JWT key pair's", s)
+	case strings.HasSuffix(name, "-key"):
+		return certSpec{}, fmt.Errorf("--cert %q: a name ending in -key would name another certificate's key file", s)
 	}
 	spec := certSpec{name: name}
 	if sans == "" {

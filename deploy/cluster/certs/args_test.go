@@ -23,6 +23,10 @@ func TestParseCertSpec(t *testing.T) {
 		{in: "../x=10.0.0.1", err: `name "../x"`},
 		{in: strings.Repeat("a", 64), err: "want 1-63"},
 		{in: "ca=10.0.0.1", err: "the name ca is the CA's"},
+		{in: "jwt", err: "the name jwt is the JWT key pair's"},
+		{in: "ca-key", err: "ending in -key"},
+		{in: "etcd-1-key=10.0.0.1", err: "ending in -key"},
+		{in: "keystore=10.0.0.1", ips: 1},
 		{in: "m=10.0.0.1,,10.0.0.2", err: `"" is neither an IP address nor a DNS name`},
 		{in: "m=10.0.0.256", err: `"10.0.0.256" is neither`},
 		{in: "m=-bad.example", err: "is neither"},
@@ -48,9 +52,12 @@ func TestParseArgs(t *testing.T) {
 		args, err string
 		certs     int
 		valid     time.Duration
+		jwt       bool
 	}{
 		{args: "--dir d --cert etcd-1=10.0.0.1 --cert master-1=10.0.0.2", certs: 2, valid: 30 * 24 * time.Hour},
 		{args: "--dir d --valid 1h", valid: time.Hour},
+		{args: "--dir d --jwt --cert etcd-1=10.0.0.1", certs: 1, valid: 30 * 24 * time.Hour, jwt: true},
+		{args: "--dir d --jwt=nope", err: "invalid boolean value"},
 		{args: "--cert a=10.0.0.1", err: "--dir is required"},
 		{args: "--dir d --cert a=10.0.0.1 --cert a=10.0.0.2", err: `certificate "a" given twice`},
 		{args: "--dir d --cert A", err: `name "A"`},
@@ -67,8 +74,8 @@ func TestParseArgs(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("parseArgs(%s): %v", tc.args, err)
-		case len(opts.certs) != tc.certs || opts.valid != tc.valid || opts.dir != "d":
-			t.Errorf("parseArgs(%s) = %+v, want %d certificates valid %s in d", tc.args, opts, tc.certs, tc.valid)
+		case len(opts.certs) != tc.certs || opts.valid != tc.valid || opts.dir != "d" || opts.jwt != tc.jwt:
+			t.Errorf("parseArgs(%s) = %+v, want %d certificates valid %s in d, JWT pair %v", tc.args, opts, tc.certs, tc.valid, tc.jwt)
 		}
 	}
 }
@@ -83,7 +90,7 @@ func FuzzParseCertSpec(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !validName(spec.name) || strings.ContainsAny(spec.name, "/.") || spec.name == "ca" {
+		if !validName(spec.name) || strings.ContainsAny(spec.name, "/.") || spec.name == "ca" || spec.name == "jwt" || strings.HasSuffix(spec.name, "-key") {
 			t.Fatalf("parseCertSpec(%q): unsafe name %q", s, spec.name)
 		}
 		_, sans, _ := strings.Cut(s, "=")

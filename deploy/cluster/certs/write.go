@@ -17,14 +17,25 @@ import (
 	"time"
 )
 
-// write makes opts.dir (0700), loads its CA or creates one, and writes each certificate
-// and key. Certificates are written 0644 (they are public), keys 0600.
+// write makes opts.dir (0700), with opts.jwt loads or creates the JWT key pair, loads its
+// CA or creates one, and writes each certificate and key. Certificates and the JWT public
+// key are written 0644 (they are public), private keys 0600.
 func write(opts options, now time.Time, out io.Writer) error {
 	if err := os.MkdirAll(opts.dir, 0o700); err != nil {
 		return err
 	}
 	if err := os.Chmod(opts.dir, 0o700); err != nil {
 		return err
+	}
+	// The JWT pair first: half a pair in DIR is refused before a CA is made.
+	if opts.jwt {
+		created, err := loadOrCreateJWT(opts.dir)
+		if err != nil {
+			return fmt.Errorf("JWT key pair: %w", err)
+		}
+		if created {
+			fmt.Fprintf(out, "new JWT key pair %s\n", filepath.Join(opts.dir, "jwt-key.pem"))
+		}
 	}
 	ca, caKey, created, err := loadOrCreateCA(opts, now)
 	if err != nil {

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 
 	"github.com/helios-go/helios/store"
 )
 
 // parseConfig turns helios-etcd's command line into the member's configuration, checking
 // everything etcd would otherwise report as a start-up failure (or not at all, like a
-// certificate given with http URLs): the URLs, the initial cluster, and the TLS files
-// each https URL needs. Errors name the flag. usage receives the flag set's help.
+// certificate given with http URLs): the URLs, the initial cluster, the TLS files each
+// https URL needs, and both halves of the JWT key pair. Errors name the flag. usage receives the flag set's help.
 func parseConfig(args []string, usage io.Writer) (store.EmbedConfig, error) {
 	var cfg store.EmbedConfig
 	var cert, key, ca string
@@ -29,6 +30,8 @@ func parseConfig(args []string, usage io.Writer) (store.EmbedConfig, error) {
 	fs.StringVar(&key, "key", "", "key (PEM) of --cert")
 	fs.StringVar(&ca, "cacert", "", "CA (PEM) that must have signed the peers' certificates (an https --peer-url needs it)")
 	fs.BoolVar(&clientCertAuth, "client-cert-auth", false, "clients too must present a certificate signed by --cacert")
+	fs.StringVar(&cfg.JWT.PrivateKey, "jwt-private-key", "", "private key (PEM) to sign authentication tokens with as JWTs that every member accepts; the same on every member (with --jwt-public-key)")
+	fs.StringVar(&cfg.JWT.PublicKey, "jwt-public-key", "", "public key (PEM, PKIX) of --jwt-private-key")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -55,6 +58,14 @@ func parseConfig(args []string, usage io.Writer) (store.EmbedConfig, error) {
 	}
 	if (cert == "") != (key == "") {
 		return cfg, errors.New("--cert and --key go together")
+	}
+	if (cfg.JWT.PrivateKey == "") != (cfg.JWT.PublicKey == "") {
+		return cfg, errors.New("--jwt-private-key and --jwt-public-key go together")
+	}
+	for _, f := range []struct{ flag, path string }{{"--jwt-private-key", cfg.JWT.PrivateKey}, {"--jwt-public-key", cfg.JWT.PublicKey}} {
+		if strings.ContainsAny(f.path, ",=") {
+			return cfg, fmt.Errorf("%s %q: etcd cannot take a path with ',' or '='", f.flag, f.path)
+		}
 	}
 	switch {
 	case client.Scheme == "https" && cert == "":

@@ -13,7 +13,9 @@ func TestParseConfig(t *testing.T) {
 		plain  = "--name=a --client-url=http://10.0.0.1:2379 --peer-url=http://10.0.0.1:2380 --initial-cluster=a=http://10.0.0.1:2380,b=http://10.0.0.2:2380"
 		secure = "--name=a --client-url=https://10.0.0.1:2379 --peer-url=https://10.0.0.1:2380 --initial-cluster=a=https://10.0.0.1:2380,b=https://10.0.0.2:2380"
 		files  = " --cert=m.pem --key=m-key.pem --cacert=ca.pem"
+		jwt    = " --jwt-private-key=jwt-key.pem --jwt-public-key=jwt.pem"
 	)
+	jwtKeys := store.JWTKeys{PrivateKey: "jwt-key.pem", PublicKey: "jwt.pem"}
 	mem := store.TLSFiles{CertFile: "m.pem", KeyFile: "m-key.pem"}
 	peer := store.TLSFiles{CertFile: "m.pem", KeyFile: "m-key.pem", CAFile: "ca.pem"}
 	for _, tc := range []struct {
@@ -21,6 +23,7 @@ func TestParseConfig(t *testing.T) {
 		err          string
 		client, peer store.TLSFiles
 		clientURL    string
+		jwt          store.JWTKeys
 	}{
 		{args: plain, clientURL: "http://10.0.0.1:2379"},
 		{args: "--name=helios --initial-cluster=helios=http://127.0.0.1:2380", clientURL: store.DefaultClientURL},
@@ -28,6 +31,13 @@ func TestParseConfig(t *testing.T) {
 		{args: secure + files + " --client-cert-auth", client: peer, peer: peer, clientURL: "https://10.0.0.1:2379"},
 		// TLS for clients only: the peers stay in clear on their own network.
 		{args: "--name=a --client-url=https://10.0.0.1:2379 --peer-url=http://10.0.0.1:2380 --initial-cluster=a=http://10.0.0.1:2380 --cert=m.pem --key=m-key.pem", client: mem, clientURL: "https://10.0.0.1:2379"},
+		{args: secure + files + jwt, client: mem, peer: peer, clientURL: "https://10.0.0.1:2379", jwt: jwtKeys},
+		// JWTs do not need TLS (but tokens in clear text can be stolen).
+		{args: plain + jwt, clientURL: "http://10.0.0.1:2379", jwt: jwtKeys},
+		{args: plain + " --jwt-private-key=jwt-key.pem", err: "--jwt-private-key and --jwt-public-key go together"},
+		{args: plain + " --jwt-public-key=jwt.pem", err: "--jwt-private-key and --jwt-public-key go together"},
+		{args: plain + " --jwt-private-key=a,b.pem --jwt-public-key=jwt.pem", err: `--jwt-private-key "a,b.pem": etcd cannot take a path with ',' or '='`},
+		{args: plain + " --jwt-private-key=jwt-key.pem --jwt-public-key=x=y.pem", err: `--jwt-public-key "x=y.pem"`},
 		{args: "", err: "--name is required"},
 		{args: plain + " extra", err: `unexpected arguments ["extra"]`},
 		{args: plain + " --nope", err: "flag provided but not defined: -nope"},
@@ -49,18 +59,20 @@ func TestParseConfig(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("parseConfig(%s): %v", tc.args, err)
-		case cfg.ClientTLS != tc.client || cfg.PeerTLS != tc.peer || cfg.ClientURL != tc.clientURL:
-			t.Errorf("parseConfig(%s) = client %s %+v, peer %+v; want client %s %+v, peer %+v",
-				tc.args, cfg.ClientURL, cfg.ClientTLS, cfg.PeerTLS, tc.clientURL, tc.client, tc.peer)
+		case cfg.ClientTLS != tc.client || cfg.PeerTLS != tc.peer || cfg.ClientURL != tc.clientURL || cfg.JWT != tc.jwt:
+			t.Errorf("parseConfig(%s) = client %s %+v, peer %+v, JWT %+v; want client %s %+v, peer %+v, JWT %+v",
+				tc.args, cfg.ClientURL, cfg.ClientTLS, cfg.PeerTLS, cfg.JWT, tc.clientURL, tc.client, tc.peer, tc.jwt)
 		}
 	}
 }
 
 // Whatever the arguments, a configuration parseConfig accepts has TLS files exactly for
-// its https URLs, so etcd never starts with an https URL it cannot serve.
+// its https URLs, so etcd never starts with an https URL it cannot serve, and either both
+// JWT key files or neither, in paths etcd's --auth-token option can carry.
 func FuzzParseConfig(f *testing.F) {
 	f.Add("--name=a --client-url=https://10.0.0.1:2379 --peer-url=https://10.0.0.1:2380 --initial-cluster=a=https://10.0.0.1:2380 --cert=m.pem --key=k.pem --cacert=ca.pem")
 	f.Add("--name=a --client-url=http://10.0.0.1:2379 --peer-url=http://10.0.0.1:2380 --initial-cluster=a=http://10.0.0.1:2380")
+	f.Add("--name=a --initial-cluster=a=http://127.0.0.1:2380 --jwt-private-key=k.pem --jwt-public-key=p.pem")
 	f.Fuzz(func(t *testing.T, args string) {
 		cfg, err := parseConfig(strings.Fields(args), io.Discard)
 		if err != nil {
@@ -72,6 +84,9 @@ func FuzzParseConfig(f *testing.F) {
 		}
 		if https(cfg.PeerURL) != (cfg.PeerTLS.CertFile != "" && cfg.PeerTLS.KeyFile != "" && cfg.PeerTLS.CAFile != "") {
 			t.Fatalf("parseConfig(%q): peer URL %s with TLS %+v", args, cfg.PeerURL, cfg.PeerTLS)
+		}
+		if (cfg.JWT.PrivateKey == "") != (cfg.JWT.PublicKey == "") || strings.ContainsAny(cfg.JWT.PrivateKey+cfg.JWT.PublicKey, ",=") {
+			t.Fatalf("parseConfig(%q): JWT keys %+v", args, cfg.JWT)
 		}
 	})
 }

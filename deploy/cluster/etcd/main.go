@@ -1,7 +1,10 @@
 // Command helios-etcd runs one member of the demo cluster's etcd (`make cluster`): the etcd
 // server of the module version Helios builds against, through store's embedded member, so
 // no etcd image has to be pulled. It is demo tooling, not a supported etcd distribution.
-// With https URLs it serves clients and peers over TLS (--cert, --key, --cacert).
+// With https URLs it serves clients and peers over TLS (--cert, --key, --cacert). With
+// --jwt-private-key and --jwt-public-key (the same pair on every member) its
+// authentication tokens are JWTs any member accepts, so clients fail over without logging
+// in again.
 package main
 
 import (
