@@ -57,7 +57,7 @@ func connect(ctx context.Context, cfg ConnectConfig) (*clientv3.Client, error) {
 		DialKeepAliveTimeout: keepAliveTimeout,
 		Username:             cfg.Username,
 		Password:             cfg.Password,
-		Logger:               cfg.Logger,
+		Logger:               quietRenewals(cfg.Logger),
 	}
 	if cfg.TLS.Enabled() {
 		info, err := cfg.TLS.info()
