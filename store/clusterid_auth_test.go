@@ -26,30 +26,8 @@ func TestAgentChecksClusterIDsWithoutARefusedWrite(t *testing.T) {
 		t.Fatalf("agent reads cluster uid %q, %v; want %q", got, err, uid)
 	}
 	for _, op := range []string{"cluster-id", "cluster-uid"} {
-		if n := errorCount(t, reg, op); n != 0 {
+		if n := etcdErrors(t, reg, op); n != 0 {
 			t.Errorf("%s: %v etcd errors, want 0 (a write the agent's user may not make)", op, n)
 		}
 	}
-}
-
-// errorCount is helios_store_etcd_errors_total of one store operation, gathered from reg;
-// the series must exist (it does, at zero, from the operation's first call).
-func errorCount(t *testing.T, reg *prometheus.Registry, op string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	mustNil(t, "gather", err)
-	for _, mf := range mfs {
-		if mf.GetName() != "helios_store_etcd_errors_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "op" && l.GetValue() == op {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no helios_store_etcd_errors_total{op=%q}: the agent made no such call", op)
-	return 0
 }
