@@ -216,6 +216,11 @@ func TestHostsRegisterDeregister(t *testing.T) {
 	mustContain(t, "unregister", r.out, "Do you want to continue? [y/N]", "h2: done")
 	r = x.fail("deregister", "h3", "--yes")
 	mustContain(t, "deregister", r.out, "h3: failed: NOT_FOUND (host h3 not found)")
+	// With every host gone, --all says there is nothing to accept.
+	r = x.ok("accept-restore", "--all")
+	if strings.TrimSpace(r.out) != "" || !strings.Contains(r.err, "no hosts are registered") {
+		t.Fatalf("accept-restore --all with no hosts: stdout %q, stderr %q", r.out, r.err)
+	}
 }
 
 func TestMastersVersionAndGlobalErrors(t *testing.T) {

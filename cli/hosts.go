@@ -230,6 +230,10 @@ func (r *runner) acceptRestore(c *ucli.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(hosts) == 0 {
+		fmt.Fprintln(r.stderr, "no hosts are registered: nothing to accept")
+		return nil
+	}
 	// A fleet's worth of hosts: several requests in flight, answers printed in order.
 	type answer struct {
 		resp *model.HostAcceptRestoreResponse
